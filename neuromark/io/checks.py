@@ -1,0 +1,200 @@
+"""Header-level checks of recordings: readable, right shape, consistent.
+
+They read headers (and the small confounds table), never the full data, so a
+whole study can be checked in seconds before any heavy computation.
+"""
+
+import json
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataFileError
+
+
+
+def read_eeg_header(path):
+    """Open an EEG file lazily with MNE and check its header.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        EEG file (``.edf .bdf .vhdr .set .fif``).
+
+    Returns
+    -------
+    raw : mne.io.BaseRaw
+        The recording, not preloaded.
+
+    Raises
+    ------
+    DataFileError
+        If MNE cannot read the file, or it has no EEG channel, no samples or a
+        non-positive sampling rate.
+    """
+    import mne
+
+    try:
+        raw = mne.io.read_raw(path, preload=False, verbose="error")
+    except Exception as err:  # MNE raises many types for corrupt files
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise DataFileError(
+            path, f"MNE cannot read this EEG file ({type(err).__name__}: {reason})"
+        ) from None
+    sfreq = raw.info["sfreq"]
+    if not np.isfinite(sfreq) or sfreq <= 0:
+        raise DataFileError(path, f"sampling rate {sfreq} Hz in header")
+    if raw.n_times == 0:
+        raise DataFileError(path, "header lists no samples")
+    if "eeg" not in raw.get_channel_types(unique=True):
+        raise DataFileError(path, "no EEG channel in the recording")
+    return raw
+
+
+def check_eeg(recording):
+    """Check one EEG recording's header.
+
+    Parameters
+    ----------
+    recording : neuromark.io.Recording
+        An EEG recording.
+
+    Returns
+    -------
+    info : dict
+        ``sfreq`` (Hz), ``n_channels`` (EEG channels), ``duration_s``.
+    """
+    raw = read_eeg_header(recording.path)
+    return {
+        "sfreq": float(raw.info["sfreq"]),
+        "n_channels": int(len(raw.get_channel_types(picks="eeg"))),
+        "duration_s": float(raw.n_times / raw.info["sfreq"]),
+    }
+
+
+def read_confounds(path):
+    """Read an fMRIPrep confounds table.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        ``*_desc-confounds_timeseries.tsv`` (or an older name).
+
+    Returns
+    -------
+    confounds : pandas.DataFrame
+        One row per volume; ``n/a`` read as NaN.
+    """
+    try:
+        table = pd.read_csv(path, sep="\t", na_values=["n/a"])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DataFileError(path, f"not a readable tab-separated table ({err})") from None
+    if table.empty:
+        raise DataFileError(path, "confounds table has no rows")
+    return table
+
+
+def repetition_time(bold_img, sidecar=None):
+    """Return the repetition time in seconds, from the sidecar or the header.
+
+    Parameters
+    ----------
+    bold_img : nibabel.Nifti1Image
+        The BOLD image.
+    sidecar : pathlib.Path | None
+        Its JSON sidecar; ``RepetitionTime`` there wins over the header.
+
+    Returns
+    -------
+    tr : float
+        Repetition time (s).
+    """
+    if sidecar is not None:
+        meta = json.loads(sidecar.read_text())
+        if "RepetitionTime" in meta:
+            return float(meta["RepetitionTime"])
+    zooms = bold_img.header.get_zooms()
+    tr = float(zooms[3]) if len(zooms) > 3 else 0.0
+    units = bold_img.header.get_xyzt_units()[1]
+    if units == "msec":
+        tr /= 1000.0
+    if tr <= 0:
+        raise DataFileError(
+            bold_img.get_filename(),
+            "no repetition time in the header (pixdim[4] is 0) and none in a sidecar",
+        )
+    return tr
+
+
+def check_fmri(recording):
+    """Check one fMRIPrep run: 4D BOLD, mask on the same grid, confounds length.
+
+    Parameters
+    ----------
+    recording : neuromark.io.Recording
+        An fMRI recording with a ``confounds`` companion.
+
+    Returns
+    -------
+    info : dict
+        ``n_volumes``, ``tr`` (s), ``shape`` (3 ints), ``voxel_size_mm``.
+
+    Raises
+    ------
+    DataFileError
+        If the image is unreadable or not 4D, the mask does not match its grid,
+        or the confounds table does not have one row per volume.
+    """
+    path = recording.path
+    try:
+        img = nib.load(path)
+        shape = img.shape
+    except Exception as err:
+        raise DataFileError(path, f"nibabel cannot read this image ({err})") from None
+    if len(shape) != 4:
+        raise DataFileError(
+            path, f"expected a 4D BOLD time series, got a {len(shape)}D image of shape {shape}"
+        )
+    if shape[3] < 2:
+        raise DataFileError(path, f"only {shape[3]} volume(s); need a time series")
+    mask = recording.companions.get("mask")
+    if mask is not None:
+        mask_img = nib.load(mask)
+        if mask_img.shape[:3] != shape[:3] or not np.allclose(mask_img.affine, img.affine, atol=1e-3):
+            raise DataFileError(
+                mask,
+                f"brain mask grid {mask_img.shape[:3]} does not match the BOLD grid "
+                f"{shape[:3]} of {path.name}",
+            )
+    confounds = read_confounds(recording.companions["confounds"])
+    if len(confounds) != shape[3]:
+        raise DataFileError(
+            recording.companions["confounds"],
+            f"has {len(confounds)} rows but {path.name} has {shape[3]} volumes; "
+            "confounds must have one row per volume",
+        )
+    return {
+        "n_volumes": int(shape[3]),
+        "tr": repetition_time(img, recording.companions.get("sidecar")),
+        "shape": [int(s) for s in shape[:3]],
+        "voxel_size_mm": [float(z) for z in img.header.get_zooms()[:3]],
+    }
+
+
+def check_recording(recording):
+    """Check a recording's headers (dispatch on modality).
+
+    Parameters
+    ----------
+    recording : neuromark.io.Recording
+        EEG or fMRI recording.
+
+    Returns
+    -------
+    info : dict
+        See :func:`check_eeg` and :func:`check_fmri`.
+    """
+    if recording.modality == "eeg":
+        return check_eeg(recording)
+    return check_fmri(recording)

@@ -1,0 +1,18 @@
+"""Simulated BIDS pain-trial studies with planted, recoverable ground truth."""
+
+from ._eeg import CHANNELS, aperiodic_noise, narrowband_noise, simulate_eeg_data
+from ._fmri import framewise_displacement, mni_grid, simulate_bold
+from .study import edge_name, read_ground_truth, simulate_study
+
+__all__ = [
+    "CHANNELS",
+    "aperiodic_noise",
+    "edge_name",
+    "framewise_displacement",
+    "mni_grid",
+    "narrowband_noise",
+    "read_ground_truth",
+    "simulate_bold",
+    "simulate_eeg_data",
+    "simulate_study",
+]

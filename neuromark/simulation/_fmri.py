@@ -1,0 +1,250 @@
+"""Simulated fMRIPrep-style resting BOLD with planted ROI correlations.
+
+Voxel time series (percent of the voxel's baseline intensity) are
+
+``signal = roi_latent + noise + motion @ L + physio @ G + drift + spikes``
+
+* ``roi_latent``: one AR(1) series per region of interest, jointly Gaussian
+  with a planted correlation matrix, shared by every voxel of the ROI sphere;
+* ``noise``: independent per voxel;
+* ``motion``: the six rigid-body parameters written to the confounds table,
+  with random voxel loadings ``L`` (so motion regression removes them);
+* ``physio``: three slow components written as ``a_comp_cor_0*`` columns
+  (so CompCor regression removes them exactly);
+* ``drift``: slow cosines written as ``cosine*`` columns;
+* ``spikes``: global intensity jumps at the volumes where framewise
+  displacement is high (removed by scrubbing).
+
+After regressing the written confounds and censoring high-motion volumes,
+the mean signal of a ROI is its latent series plus averaged voxel noise, so the
+planted correlations are recoverable, attenuated only by the known factor
+``1 / sqrt((1 + s2 / n1) (1 + s2 / n2))`` with ``s2`` the noise variance and
+``n`` the voxel counts.
+"""
+
+import functools
+
+import numpy as np
+import pandas as pd
+
+SIGNAL_PERCENT = 1.0
+VOXEL_NOISE_PERCENT = 0.5
+MOTION_LOADING_PERCENT = 0.4
+PHYSIO_LOADING_PERCENT = 0.6
+SPIKE_PERCENT = 2.0
+AR_COEFFICIENT = 0.5
+HEAD_RADIUS_MM = 50.0  # Power et al. (2012) framewise displacement
+N_COMPCOR = 3
+
+
+@functools.lru_cache(maxsize=4)
+def mni_grid(resolution_mm):
+    """Brain mask of the MNI152 template (bundled with nilearn) on an isotropic grid.
+
+    Parameters
+    ----------
+    resolution_mm : float
+        Voxel size (mm). The grid keeps the template's origin and orientation.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape (nx, ny, nz)
+        Brain voxels.
+    affine : ndarray, shape (4, 4)
+        Voxel-to-MNI-mm affine.
+    """
+    from nilearn.datasets import load_mni152_brain_mask
+    from nilearn.image import resample_img
+
+    template = load_mni152_brain_mask(resolution=2)
+    affine = template.affine.copy()
+    affine[:3, :3] = np.diag([resolution_mm] * 3)
+    extent = np.array(template.shape) * np.abs(np.diag(template.affine)[:3])
+    shape = tuple(int(np.ceil(e / resolution_mm)) for e in extent)
+    resampled = resample_img(
+        template, target_affine=affine, target_shape=shape,
+        interpolation="nearest", force_resample=True, copy_header=True,
+    )
+    return np.asarray(resampled.get_fdata() > 0.5), affine
+
+
+def voxel_coordinates(shape, affine):
+    """MNI coordinates (mm) of every voxel centre, shape ``shape + (3,)``."""
+    ijk = np.indices(shape).reshape(3, -1).T
+    xyz = ijk @ affine[:3, :3].T + affine[:3, 3]
+    return xyz.reshape(*shape, 3)
+
+
+def roi_voxels(rois, mask, affine, min_radius_mm):
+    """Assign brain voxels to ROI spheres (nearest centre wins on overlap).
+
+    Parameters
+    ----------
+    rois : pandas.DataFrame
+        ``label``, ``x``, ``y``, ``z``, ``radius_mm``.
+    mask : ndarray of bool
+        Brain mask.
+    affine : ndarray, shape (4, 4)
+        Grid affine.
+    min_radius_mm : float
+        Spheres smaller than this are grown to it, so every ROI holds voxels
+        on a coarse grid (the simulator must plant somewhere).
+
+    Returns
+    -------
+    labels : ndarray of int, shape mask.shape
+        0 outside ROIs, ``k + 1`` inside ROI ``k``.
+    """
+    xyz = voxel_coordinates(mask.shape, affine)
+    centres = rois[["x", "y", "z"]].to_numpy(float)
+    radii = np.maximum(rois["radius_mm"].to_numpy(float), min_radius_mm)
+    distance = np.linalg.norm(xyz[..., None, :] - centres, axis=-1)
+    inside = (distance <= radii) & mask[..., None]
+    nearest = np.argmin(np.where(inside, distance, np.inf), axis=-1)
+    labels = np.where(inside.any(axis=-1), nearest + 1, 0)
+    empty = [rois["label"].iloc[k] for k in range(len(rois)) if not (labels == k + 1).any()]
+    if empty:
+        raise ValueError(f"ROIs {empty} hold no brain voxel on this grid")
+    return labels
+
+
+def nearest_correlation(matrix, floor=1e-3):
+    """Closest valid correlation matrix (eigenvalues clipped, unit diagonal)."""
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    fixed = vectors @ np.diag(np.maximum(values, floor)) @ vectors.T
+    scale = np.sqrt(np.diag(fixed))
+    return fixed / np.outer(scale, scale)
+
+
+def _ar1(rng, n_times, n_series, coefficient, mixing=None):
+    """Stationary AR(1) series with unit variance; ``mixing`` correlates the innovations."""
+    innovations = rng.standard_normal((n_times, n_series))
+    if mixing is not None:
+        innovations = innovations @ mixing.T
+    series = np.empty_like(innovations)
+    series[0] = innovations[0]
+    scale = np.sqrt(1 - coefficient**2)
+    for t in range(1, n_times):
+        series[t] = coefficient * series[t - 1] + scale * innovations[t]
+    return series
+
+
+def _motion(rng, n_volumes, n_spikes):
+    """Rigid-body motion (mm, rad) as a slow random walk with a few sudden jumps."""
+    steps = rng.normal(0, 0.02, (n_volumes, 6))
+    steps[:, 3:] /= HEAD_RADIUS_MM  # rotations in radians of similar displacement
+    spikes = np.sort(rng.choice(np.arange(5, n_volumes - 1), n_spikes, replace=False))
+    steps[spikes] += rng.choice([-1, 1], (n_spikes, 6)) * rng.uniform(0.2, 0.4, (n_spikes, 6)) * (
+        np.r_[np.ones(3), np.ones(3) / HEAD_RADIUS_MM]
+    )
+    return np.cumsum(steps, axis=0), spikes
+
+
+def framewise_displacement(motion):
+    """Framewise displacement (Power et al. 2012), NaN for the first volume.
+
+    Parameters
+    ----------
+    motion : ndarray, shape (n_volumes, 6)
+        trans_x, trans_y, trans_z (mm), rot_x, rot_y, rot_z (rad).
+
+    Returns
+    -------
+    fd : ndarray, shape (n_volumes,)
+        Sum of absolute backward differences, rotations as arc length on a
+        50 mm sphere.
+    """
+    delta = np.abs(np.diff(motion, axis=0))
+    fd = delta[:, :3].sum(axis=1) + HEAD_RADIUS_MM * delta[:, 3:].sum(axis=1)
+    return np.r_[np.nan, fd]
+
+
+def _cosines(n_volumes, tr, cutoff_s=128.0):
+    """Discrete cosine basis of a high-pass filter (as fMRIPrep's ``cosine*``)."""
+    n_basis = int(np.floor(2 * n_volumes * tr / cutoff_s))
+    times = np.arange(n_volumes)
+    return np.column_stack(
+        [np.sqrt(2.0 / n_volumes) * np.cos(np.pi * (times + 0.5) * k / n_volumes)
+         for k in range(1, n_basis + 1)]
+    ) if n_basis else np.empty((n_volumes, 0))
+
+
+def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes=2):
+    """Simulate one preprocessed resting BOLD run and its confounds.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random generator.
+    correlation : ndarray, shape (n_rois, n_rois)
+        Planted correlation of the latent ROI signals (valid correlation matrix).
+    roi_labels : ndarray of int
+        ROI label image (``k + 1`` for ROI ``k``), shape of ``mask``.
+    mask : ndarray of bool
+        Brain mask; voxels outside are 0.
+    n_volumes : int
+        Number of volumes.
+    tr : float
+        Repetition time (s).
+    n_spikes : int
+        Number of high-motion volumes.
+
+    Returns
+    -------
+    bold : ndarray of float32, shape mask.shape + (n_volumes,)
+        The BOLD series.
+    confounds : pandas.DataFrame
+        fMRIPrep-style confounds, one row per volume.
+    latent : ndarray, shape (n_volumes, n_rois)
+        The latent ROI signals (percent signal change units).
+    """
+    n_rois = correlation.shape[0]
+    latent = _ar1(rng, n_volumes, n_rois, AR_COEFFICIENT, np.linalg.cholesky(correlation))
+    motion, spikes = _motion(rng, n_volumes, n_spikes)
+    physio = _ar1(rng, n_volumes, N_COMPCOR, 0.8)
+    physio = (physio - physio.mean(0)) / physio.std(0)
+    cosines = _cosines(n_volumes, tr)
+
+    brain = np.flatnonzero(mask)
+    n_voxels = brain.size
+    motion_z = (motion - motion.mean(0)) / motion.std(0)
+    percent = (
+        VOXEL_NOISE_PERCENT * rng.standard_normal((n_volumes, n_voxels))
+        + motion_z @ (MOTION_LOADING_PERCENT * rng.standard_normal((6, n_voxels)))
+        + physio @ (PHYSIO_LOADING_PERCENT * rng.standard_normal((N_COMPCOR, n_voxels)))
+    )
+    if cosines.shape[1]:
+        percent += cosines @ (5.0 * rng.standard_normal((cosines.shape[1], n_voxels)))
+    labels = roi_labels.ravel()[brain]
+    in_roi = labels > 0
+    percent[:, in_roi] += SIGNAL_PERCENT * latent[:, labels[in_roi] - 1]
+    percent[spikes] += SPIKE_PERCENT * rng.choice([-1, 1], (spikes.size, 1))
+
+    baseline = rng.uniform(600, 1200, n_voxels)
+    series = baseline * (1 + percent / 100.0)
+    bold = np.zeros((mask.size, n_volumes), dtype=np.float32)
+    bold[brain] = series.T
+    bold = bold.reshape(*mask.shape, n_volumes)
+
+    names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
+    columns = {}
+    for k, name in enumerate(names):
+        columns[name] = motion[:, k]
+        derivative = np.r_[np.nan, np.diff(motion[:, k])]
+        columns[f"{name}_derivative1"] = derivative
+        columns[f"{name}_power2"] = motion[:, k] ** 2
+        columns[f"{name}_derivative1_power2"] = derivative**2
+    fd = framewise_displacement(motion)
+    columns["framewise_displacement"] = fd
+    columns["global_signal"] = series.mean(axis=1)
+    columns["csf"] = baseline.mean() * (1 + 0.01 * physio[:, 0])
+    columns["white_matter"] = baseline.mean() * (1 + 0.01 * physio[:, 1])
+    for k in range(N_COMPCOR):
+        columns[f"a_comp_cor_{k:02d}"] = physio[:, k]
+    for k in range(cosines.shape[1]):
+        columns[f"cosine{k:02d}"] = cosines[:, k]
+    dvars = np.r_[np.nan, np.sqrt(np.mean(np.diff(series, axis=0) ** 2, axis=1))]
+    columns["dvars"] = dvars
+    columns["std_dvars"] = dvars / np.nanmedian(dvars)
+    confounds = pd.DataFrame(columns)
+    return bold, confounds, latent

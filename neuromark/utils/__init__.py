@@ -1,0 +1,1 @@
+"""Internal helpers shared by all neuromark layers (logging, checks, files)."""
