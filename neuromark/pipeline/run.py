@@ -12,7 +12,7 @@ Steps so far:
 
 Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 ``dataset_summary.tsv``, ``dataset_description.json``, ``logs/errors.tsv``,
-``logs/neuromark.log`` and ``provenance.json``.
+``logs/neuromark.log``, ``provenance.json`` and ``report.html``.
 """
 
 import contextlib
@@ -25,6 +25,7 @@ from joblib import Parallel, delayed
 from .. import __version__
 from ..exceptions import NeuromarkError
 from ..io import check_recording, discover_study
+from ..report import write_report
 from ..utils._files import ensure_output_dir, file_sha256, write_json, write_tsv
 from ..utils._logging import logger, verbose
 from .provenance import Timer, provenance_record
@@ -128,6 +129,8 @@ def run_pipeline(config, *, steps=None, verbose=None):
         _write_outputs(output_dir, study, checked, summary, errors)
         record = provenance_record(config, input_hashes=hashes, timer=timer, steps=steps)
         write_json(output_dir / "provenance.json", record)
+        write_report(output_dir / "report.html", participants=study.participants,
+                     summary=summary, errors=errors, provenance=record)
         n_ok = int((checked["status"] == "ok").sum()) if len(checked) else len(study.recordings)
         logger.info("%d usable recordings, %d problems; outputs in %s", n_ok, len(errors),
                     output_dir)

@@ -37,5 +37,6 @@ def check_option(parameter, value, allowed):
 
 def suggest(word, candidates):
     """Return ``" Did you mean 'x'?"`` for the closest candidate, or ``""``."""
-    matches = difflib.get_close_matches(str(word), list(candidates), n=1, cutoff=0.6)
-    return f" Did you mean {matches[0]!r}?" if matches else ""
+    by_lower = {str(c).lower(): c for c in candidates}
+    matches = difflib.get_close_matches(str(word).lower(), list(by_lower), n=1, cutoff=0.6)
+    return f" Did you mean {by_lower[matches[0]]!r}?" if matches else ""

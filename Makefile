@@ -1,0 +1,35 @@
+# Two commands set everything up: `make demo` and `make test`.
+# Each creates .venv and installs neuromark into it when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= demo_output
+# pytest workers; CI machines have 2 cores
+JOBS ?= 2
+
+.PHONY: demo test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[spectral]"
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[spectral,test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/neuromark demo --output $(DEMO_DIR)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n $(JOBS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check neuromark atlases tests benchmarks
+	$(BIN)/ruff format --check neuromark atlases tests benchmarks
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

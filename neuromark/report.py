@@ -1,0 +1,83 @@
+"""Self-contained HTML report of a run (no external assets, opens offline)."""
+
+import html
+import json
+
+import pandas as pd
+
+from .utils._files import write_text
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+h1 { border-bottom: 2px solid #447; } h2 { color: #336; margin-top: 1.6em; }
+table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+th { background: #eef; } td.ok { color: #262; } td.missing { color: #a60; }
+td.error { color: #b00; font-weight: bold; } .note { color: #555; font-size: 0.9em; }
+pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 0.8em; }
+"""
+
+
+def _table(frame):
+    if frame is None or frame.empty:
+        return "<p class='note'>None.</p>"
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for values in frame.itertuples(index=False):
+        cells = []
+        for value in values:
+            text = "n/a" if pd.isna(value) else str(value)
+            css = f" class='{text}'" if text in {"ok", "missing", "error"} else ""
+            cells.append(f"<td{css}>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _labels_by_arm(participants):
+    counts = (
+        participants.assign(label=participants["responder"].map(
+            {True: "responders", False: "non-responders"}).fillna("unlabelled"))
+        .groupby(["intervention", "label"]).size().unstack(fill_value=0)
+    )
+    return counts.reset_index()
+
+
+def write_report(path, *, participants, summary, errors, provenance):
+    """Write the run report as one self-contained HTML file.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file (``report.html``), written atomically.
+    participants : pandas.DataFrame
+        Labelled participants (``intervention``, ``responder``...).
+    summary : pandas.DataFrame
+        Dataset summary (who has which recording).
+    errors : pandas.DataFrame
+        Missing or unusable recordings and why.
+    provenance : dict
+        The provenance record written next to the report.
+    """
+    sections = [
+        ("Dataset", f"<p>{len(participants)} participants; sessions and modalities "
+                    "found per participant (ok / missing / error):</p>" + _table(summary)),
+        ("Responders per intervention",
+         "<p class='note'>Responder: pain reduction of at least "
+         f"{provenance['config']['responder_threshold']:.0%} from pre to post "
+         "unless participants.tsv gives an explicit label.</p>"
+         + _table(_labels_by_arm(participants))),
+        ("Excluded or missing recordings", _table(errors)),
+        ("Provenance", "<pre>" + html.escape(json.dumps(
+            {k: v for k, v in provenance.items() if k != "inputs_sha256"}, indent=2))
+         + f"</pre><p class='note'>{len(provenance['inputs_sha256'])} input files "
+           "hashed; see provenance.json.</p>"),
+    ]
+    body = "".join(f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections)
+    document = (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>neuromark report</title><style>{_STYLE}</style></head><body>"
+        f"<h1>neuromark report</h1><p class='note'>Study {html.escape(str(provenance['config']['bids_root']))}"
+        f", neuromark {html.escape(provenance['neuromark_version'])}, "
+        f"finished {html.escape(provenance['finished'])}.</p>{body}</body></html>\n"
+    )
+    write_text(path, document)
