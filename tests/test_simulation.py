@@ -102,7 +102,7 @@ def test_files_are_readable_by_mne_and_nibabel(study_root):
     assert bold.header.get_zooms()[3] == 2.0
     assert int(bold.header["sform_code"]) == 4  # MNI
     mask = func / f"sub-01_ses-pre_task-rest_{SPACE}_desc-brain_mask.nii.gz"
-    signals = NiftiMasker(mask_img=str(mask)).fit_transform(bold)
+    signals = NiftiMasker(mask_img=str(mask), standardize=None).fit_transform(bold)
     assert signals.shape == (40, int(nib.load(mask).get_fdata().sum()))
     assert np.all(np.isfinite(signals)) and signals.std(0).min() > 0
     confounds = pd.read_csv(func / "sub-01_ses-pre_task-rest_desc-confounds_timeseries.tsv",

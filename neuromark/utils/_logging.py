@@ -62,12 +62,30 @@ def set_log_level(verbose="INFO"):
     level = _parse_level(verbose)
     if level is not None:
         logger.setLevel(level)
-    if not any(getattr(h, "_neuromark_console", False) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(levelname)s [neuromark] %(message)s"))
-        handler._neuromark_console = True
         logger.addHandler(handler)
     return old_level
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Console handler that writes to whatever ``sys.stderr`` is at emit time.
+
+    Jupyter and pytest replace ``sys.stderr``; binding the stream once would
+    write to a closed file later.
+    """
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
 
 
 @contextlib.contextmanager
@@ -106,13 +124,10 @@ def warn(message, category=UserWarning):
     The stack is walked to the first frame outside the ``neuromark`` package,
     so the warning shows the line of the user's script that triggered it.
     """
-    stacklevel = 1
-    frame = inspect.currentframe()
-    while frame is not None:
-        module = frame.f_globals.get("__name__", "")
-        if stacklevel > 1 and not module.startswith("neuromark"):
-            break
+    frame = inspect.currentframe().f_back  # whoever called warn()
+    stacklevel = 2
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("neuromark"):
         frame = frame.f_back
         stacklevel += 1
     logger.warning(message)
-    warnings.warn(message, category, stacklevel=stacklevel - 1)
+    warnings.warn(message, category, stacklevel=stacklevel)

@@ -1,0 +1,50 @@
+import pandas as pd
+import yaml
+
+from neuromark.cli import main
+
+
+def test_config_prints_documented_defaults(capsys):
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert "responder_threshold: 0.3" in out and "# Fractional pain reduction" in out
+
+
+def test_errors_are_one_line_without_traceback(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"bids_root": "x", "output_dir": "o", "taks": "rest"}))
+    assert main(["run", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("neuromark: error: Invalid configuration")
+    assert "Did you mean 'task'?" in err and "Traceback" not in err
+    config.write_text(yaml.safe_dump({"bids_root": str(tmp_path), "output_dir": "o"}))
+    assert main(["-q", "run", str(config)]) == 2
+    assert "participants.tsv not found" in capsys.readouterr().err
+
+
+def test_simulate_run_and_summary(tmp_path, capsys):
+    root = tmp_path / "study"
+    assert main(["-q", "simulate", str(root), "--participants", "6", "--modalities", "eeg",
+                 "--eeg-duration", "5", "--seed", "3"]) == 0
+    assert (root / "participants.tsv").is_file()
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"bids_root": "study", "output_dir": "out",
+                                      "modalities": ["eeg"]}))
+    assert main(["-q", "run", str(config), "--n-jobs", "2"]) == 0
+    assert (tmp_path / "out" / "provenance.json").is_file()
+    capsys.readouterr()
+    assert main(["-q", "summary", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "sub-06" in out and "fmri_pre" in out  # fMRI missing is reported
+
+
+def test_demo_leaves_outputs(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["-q", "demo", "--output", str(out), "--participants", "6",
+                 "--n-jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert str(out / "derivatives") in printed
+    for name in ("report.html", "provenance.json", "dataset_summary.tsv", "logs/errors.tsv"):
+        assert (out / "derivatives" / name).is_file()
+    summary = pd.read_csv(out / "derivatives/dataset_summary.tsv", sep="\t")
+    assert len(summary) == 6

@@ -1,0 +1,95 @@
+import json
+
+import pandas as pd
+import pytest
+
+from neuromark import __version__
+from neuromark.exceptions import NeuromarkError, OutputError
+from neuromark.pipeline import make_config, run_pipeline
+from neuromark.utils._files import file_sha256
+
+OUTPUTS = ["participants.tsv", "recordings.tsv", "dataset_summary.tsv",
+           "dataset_description.json", "provenance.json", "report.html",
+           "logs/errors.tsv", "logs/neuromark.log"]
+
+
+def _run(root, out, **settings):
+    return run_pipeline(make_config(bids_root=root, output_dir=out, **settings))
+
+
+def test_run_writes_outputs_and_provenance(study_root, tmp_path):
+    result = _run(study_root, tmp_path / "out", n_jobs=2)
+    out = result["output_dir"]
+    for name in OUTPUTS:
+        assert (out / name).is_file(), name
+    assert not [p for p in out.rglob(".*") if p.is_file()]  # no temporary files left
+    provenance = json.loads((out / "provenance.json").read_text())
+    config = make_config(bids_root=study_root, output_dir=tmp_path / "out", n_jobs=2)
+    assert provenance["config_sha256"] == config.hash()
+    assert provenance["neuromark_version"] == __version__
+    assert provenance["versions"]["mne"] and provenance["versions"]["nilearn"]
+    assert set(provenance["timings_s"]) == {"discover", "check"}
+    edf = "sub-01/ses-pre/eeg/sub-01_ses-pre_task-rest_eeg.edf"
+    assert provenance["inputs_sha256"][edf] == file_sha256(study_root / edf)
+    assert len(provenance["inputs_sha256"]) == 1 + 6 * 2 * (3 + 4)
+    recordings = pd.read_csv(out / "recordings.tsv", sep="\t")
+    assert len(recordings) == 24 and (recordings["status"] == "ok").all()
+    participants = pd.read_csv(out / "participants.tsv", sep="\t")
+    assert {"responder", "pain_reduction", "responder_source"} <= set(participants)
+    report = (out / "report.html").read_text()
+    for section in ("Dataset", "Responders per intervention", "Excluded or missing",
+                    "Provenance"):
+        assert section in report
+    assert "http" not in report  # self-contained, opens offline
+
+
+def test_rerun_gives_identical_tables(study_root, tmp_path):
+    first = _run(study_root, tmp_path / "a")["output_dir"]
+    second = _run(study_root, tmp_path / "b", n_jobs=2)["output_dir"]
+    for name in ("participants.tsv", "recordings.tsv", "dataset_summary.tsv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes()
+    prov = [json.loads((d / "provenance.json").read_text()) for d in (first, second)]
+    assert prov[0]["inputs_sha256"] == prov[1]["inputs_sha256"]
+
+
+def test_bad_recordings_are_skipped_and_logged(study_copy, tmp_path):
+    eeg = study_copy / "sub-02/ses-post/eeg/sub-02_ses-post_task-rest_eeg.edf"
+    eeg.write_bytes(b"\x00garbage" * 100)
+    confounds = (study_copy / "derivatives/fmriprep/sub-05/ses-pre/func/"
+                 "sub-05_ses-pre_task-rest_desc-confounds_timeseries.tsv")
+    table = pd.read_csv(confounds, sep="\t")
+    table.iloc[:-1].to_csv(confounds, sep="\t", index=False)
+    result = _run(study_copy, tmp_path / "out")
+    errors = pd.read_csv(tmp_path / "out/logs/errors.tsv", sep="\t")
+    assert len(errors) == 2
+    assert set(errors["participant_id"]) == {"sub-02", "sub-05"}
+    assert errors["problem"].str.contains("sub-02_ses-post_task-rest_eeg.edf: MNE cannot").any()
+    assert errors["problem"].str.contains("has 39 rows but").any()
+    summary = result["summary"].set_index("participant_id")
+    assert summary.loc["sub-02", "eeg_post"] == "error"
+    assert summary.loc["sub-05", "fmri_pre"] == "error"
+    assert summary.loc["sub-01", "n_recordings"] == 4  # the others complete
+    log = (tmp_path / "out/logs/neuromark.log").read_text()
+    assert "sub-02 ses-post eeg skipped" in log
+    # on_error='abort' stops at the first bad recording
+    with pytest.raises(NeuromarkError, match="Aborting.*sub-02 ses-post eeg"):
+        _run(study_copy, tmp_path / "abort", on_error="abort")
+    assert not (tmp_path / "abort/provenance.json").exists()
+
+
+def test_output_dir_that_is_a_file(study_root, tmp_path):
+    target = tmp_path / "taken"
+    target.write_text("not a folder")
+    with pytest.raises(OutputError, match="is an existing file"):
+        _run(study_root, target)
+    assert target.read_text() == "not a folder"
+
+
+def test_steps_can_be_limited(study_root, tmp_path):
+    result = run_pipeline(make_config(bids_root=study_root, output_dir=tmp_path / "o"),
+                          steps=["discover"])
+    assert result["recordings"].empty
+    assert not (tmp_path / "o/recordings.tsv").exists()
+    with pytest.raises(ValueError, match="Unknown step"):
+        run_pipeline(make_config(bids_root=study_root, output_dir=tmp_path / "o"),
+                     steps=["features"])
