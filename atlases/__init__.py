@@ -15,7 +15,13 @@ _REQUIRED = {
     "frequency_bands.tsv": ["band", "fmin", "fmax", "source"],
     "eeg_regions.tsv": ["region", "channels", "source"],
     "pain_modulation_rois.tsv": [
-        "label", "x", "y", "z", "radius_mm", "hemisphere", "source",
+        "label",
+        "x",
+        "y",
+        "z",
+        "radius_mm",
+        "hemisphere",
+        "source",
     ],
 }
 
@@ -35,7 +41,9 @@ def atlas_path(name):
     """
     path = files(__name__) / name
     if not path.is_file():
-        available = sorted(p.name for p in files(__name__).iterdir() if p.name.endswith(".tsv"))
+        available = sorted(
+            p.name for p in files(__name__).iterdir() if p.name.endswith(".tsv")
+        )
         raise FileNotFoundError(f"No atlas table {name!r}; available: {available}")
     return path
 
@@ -55,8 +63,9 @@ def read_table(path, required):
     table : pandas.DataFrame
         The table, with empty notes as empty strings.
     """
-    table = pd.read_csv(path, sep="\t", dtype={"note": str}, keep_default_na=False,
-                        na_values=[""])
+    table = pd.read_csv(
+        path, sep="\t", dtype={"note": str}, keep_default_na=False, na_values=[""]
+    )
     missing = [c for c in required if c not in table.columns]
     if missing:
         raise DataFileError(

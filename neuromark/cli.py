@@ -18,41 +18,74 @@ DEMO_PARTICIPANTS = 12
 def _add_simulate(sub):
     parser = sub.add_parser("simulate", help="write a simulated BIDS pain-trial study")
     parser.add_argument("output", type=Path, help="folder to create")
-    parser.add_argument("--participants", type=int, default=12, help="number of participants")
+    parser.add_argument(
+        "--participants", type=int, default=12, help="number of participants"
+    )
     parser.add_argument("--seed", type=int, default=42, help="random seed")
-    parser.add_argument("--effect-size", type=float, default=1.0,
-                        help="scale of responders' pre->post changes (0: null study)")
-    parser.add_argument("--baseline-effect", type=float, default=0.5,
-                        help="scale of responders' prognostic baseline differences")
-    parser.add_argument("--interventions", nargs="+", default=["TENS", "NIBS", "mindfulness"])
-    parser.add_argument("--modalities", nargs="+", choices=["eeg", "fmri"],
-                        default=["eeg", "fmri"])
-    parser.add_argument("--eeg-duration", type=float, default=120.0, help="EEG length (s)")
-    parser.add_argument("--eeg-sfreq", type=float, default=250.0, help="EEG sampling rate (Hz)")
-    parser.add_argument("--fmri-volumes", type=int, default=120, help="BOLD volumes per run")
-    parser.add_argument("--fmri-resolution", type=float, default=4.0,
-                        help="BOLD voxel size (mm)")
-    parser.add_argument("--missing-rate", type=float, default=0.0,
-                        help="probability that a recording is left out")
+    parser.add_argument(
+        "--effect-size",
+        type=float,
+        default=1.0,
+        help="scale of responders' pre->post changes (0: null study)",
+    )
+    parser.add_argument(
+        "--baseline-effect",
+        type=float,
+        default=0.5,
+        help="scale of responders' prognostic baseline differences",
+    )
+    parser.add_argument(
+        "--interventions", nargs="+", default=["TENS", "NIBS", "mindfulness"]
+    )
+    parser.add_argument(
+        "--modalities", nargs="+", choices=["eeg", "fmri"], default=["eeg", "fmri"]
+    )
+    parser.add_argument(
+        "--eeg-duration", type=float, default=120.0, help="EEG length (s)"
+    )
+    parser.add_argument(
+        "--eeg-sfreq", type=float, default=250.0, help="EEG sampling rate (Hz)"
+    )
+    parser.add_argument(
+        "--fmri-volumes", type=int, default=120, help="BOLD volumes per run"
+    )
+    parser.add_argument(
+        "--fmri-resolution", type=float, default=4.0, help="BOLD voxel size (mm)"
+    )
+    parser.add_argument(
+        "--missing-rate",
+        type=float,
+        default=0.0,
+        help="probability that a recording is left out",
+    )
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT")
 
 
 def _add_run(sub):
     parser = sub.add_parser("run", help="run the pipeline described by a YAML config")
-    parser.add_argument("config", type=Path, help="YAML config (see 'neuromark config')")
+    parser.add_argument(
+        "config", type=Path, help="YAML config (see 'neuromark config')"
+    )
     parser.add_argument("--steps", nargs="+", help="steps to run (default: all)")
     parser.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
-    parser.add_argument("--on-error", choices=["continue", "abort"],
-                        help="override the config's on_error")
+    parser.add_argument(
+        "--on-error",
+        choices=["continue", "abort"],
+        help="override the config's on_error",
+    )
 
 
 def _add_demo(sub):
     parser = sub.add_parser(
         "demo", help="simulate the built-in study and run the default pipeline on it"
     )
-    parser.add_argument("--output", type=Path, default=Path("demo_output"),
-                        help="folder for the simulated study and the results")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path("demo_output"),
+        help="folder for the simulated study and the results",
+    )
     parser.add_argument("--participants", type=int, default=DEMO_PARTICIPANTS)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--n-jobs", type=int, default=2)
@@ -62,15 +95,23 @@ def _add_config(sub):
     parser = sub.add_parser(
         "config", help="print every setting with its default, or validate a config"
     )
-    parser.add_argument("config", type=Path, nargs="?",
-                        help="YAML config to validate and print with defaults filled in")
+    parser.add_argument(
+        "config",
+        type=Path,
+        nargs="?",
+        help="YAML config to validate and print with defaults filled in",
+    )
 
 
 def _add_summary(sub):
-    parser = sub.add_parser("summary", help="tabulate who has which recording in a study")
+    parser = sub.add_parser(
+        "summary", help="tabulate who has which recording in a study"
+    )
     parser.add_argument("bids_root", type=Path)
     parser.add_argument("--task", default="rest")
-    parser.add_argument("--sessions", nargs=2, default=["pre", "post"], metavar=("PRE", "POST"))
+    parser.add_argument(
+        "--sessions", nargs=2, default=["pre", "post"], metavar=("PRE", "POST")
+    )
 
 
 def build_parser():
@@ -79,10 +120,14 @@ def build_parser():
         prog="neuromark",
         description="EEG and fMRI neuromarkers of non-drug chronic-pain treatments.",
     )
-    parser.add_argument("--version", action="version", version=f"neuromark {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"neuromark {__version__}"
+    )
     level = parser.add_mutually_exclusive_group()
     level.add_argument("-v", "--verbose", action="store_true", help="debug messages")
-    level.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    level.add_argument(
+        "-q", "--quiet", action="store_true", help="warnings and errors only"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_simulate, _add_run, _add_demo, _add_config, _add_summary):
         add(sub)
@@ -93,12 +138,20 @@ def _simulate(args):
     from .simulation import simulate_study
 
     root = simulate_study(
-        args.output, n_participants=args.participants, seed=args.seed,
-        effect_size=args.effect_size, baseline_effect=args.baseline_effect,
-        interventions=args.interventions, modalities=args.modalities,
-        eeg_duration=args.eeg_duration, eeg_sfreq=args.eeg_sfreq,
-        fmri_volumes=args.fmri_volumes, fmri_resolution=args.fmri_resolution,
-        missing_rate=args.missing_rate, overwrite=args.overwrite, n_jobs=args.n_jobs,
+        args.output,
+        n_participants=args.participants,
+        seed=args.seed,
+        effect_size=args.effect_size,
+        baseline_effect=args.baseline_effect,
+        interventions=args.interventions,
+        modalities=args.modalities,
+        eeg_duration=args.eeg_duration,
+        eeg_sfreq=args.eeg_sfreq,
+        fmri_volumes=args.fmri_volumes,
+        fmri_resolution=args.fmri_resolution,
+        missing_rate=args.missing_rate,
+        overwrite=args.overwrite,
+        n_jobs=args.n_jobs,
     )
     print(f"Simulated study: {root}")
 
@@ -106,8 +159,10 @@ def _simulate(args):
 def _report_run(result):
     summary = result["summary"]
     print(summary.to_string(index=False))
-    print(f"\n{len(result['errors'])} problem(s) listed in "
-          f"{result['output_dir'] / 'logs' / 'errors.tsv'}")
+    print(
+        f"\n{len(result['errors'])} problem(s) listed in "
+        f"{result['output_dir'] / 'logs' / 'errors.tsv'}"
+    )
     print(f"Outputs: {result['output_dir']}")
 
 
@@ -115,8 +170,11 @@ def _run(args):
     from .pipeline import load_config, run_pipeline
 
     config = load_config(args.config)
-    overrides = {k: v for k, v in (("n_jobs", args.n_jobs), ("on_error", args.on_error))
-                 if v is not None}
+    overrides = {
+        k: v
+        for k, v in (("n_jobs", args.n_jobs), ("on_error", args.on_error))
+        if v is not None
+    }
     if overrides:
         from .pipeline import make_config
 
@@ -131,10 +189,20 @@ def _demo(args):
     output = args.output.expanduser().resolve()
     bids_root = output / "bids"
     if not (bids_root / "participants.tsv").is_file():
-        simulate_study(bids_root, n_participants=args.participants, seed=args.seed,
-                       missing_rate=0.05, n_jobs=args.n_jobs)
-    config = make_config("demo", bids_root=bids_root, output_dir=output / "derivatives",
-                         n_jobs=args.n_jobs, random_state=args.seed)
+        simulate_study(
+            bids_root,
+            n_participants=args.participants,
+            seed=args.seed,
+            missing_rate=0.05,
+            n_jobs=args.n_jobs,
+        )
+    config = make_config(
+        "demo",
+        bids_root=bids_root,
+        output_dir=output / "derivatives",
+        n_jobs=args.n_jobs,
+        random_state=args.seed,
+    )
     result = run_pipeline(config)
     _report_run(result)
     print(f"Simulated study (with ground truth): {bids_root}")
@@ -157,15 +225,22 @@ def _config(args):
 def _summary(args):
     from .io import discover_study
 
-    study = discover_study(args.bids_root, task=args.task, sessions=tuple(args.sessions))
+    study = discover_study(
+        args.bids_root, task=args.task, sessions=tuple(args.sessions)
+    )
     print(study.summary().to_string(index=False))
     if len(study.problems):
         print("\nProblems:")
         print(study.problems.to_string(index=False))
 
 
-COMMANDS = {"simulate": _simulate, "run": _run, "demo": _demo, "config": _config,
-            "summary": _summary}
+COMMANDS = {
+    "simulate": _simulate,
+    "run": _run,
+    "demo": _demo,
+    "config": _config,
+    "summary": _summary,
+}
 
 
 def main(argv=None):

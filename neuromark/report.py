@@ -8,7 +8,8 @@ import pandas as pd
 from .utils._files import write_text
 
 _STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em;
+       color: #222; }
 h1 { border-bottom: 2px solid #447; } h2 { color: #336; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
@@ -30,14 +31,21 @@ def _table(frame):
             css = f" class='{text}'" if text in {"ok", "missing", "error"} else ""
             cells.append(f"<td{css}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _labels_by_arm(participants):
     counts = (
-        participants.assign(label=participants["responder"].map(
-            {True: "responders", False: "non-responders"}).fillna("unlabelled"))
-        .groupby(["intervention", "label"]).size().unstack(fill_value=0)
+        participants.assign(
+            label=participants["responder"]
+            .map({True: "responders", False: "non-responders"})
+            .fillna("unlabelled")
+        )
+        .groupby(["intervention", "label"])
+        .size()
+        .unstack(fill_value=0)
     )
     return counts.reset_index()
 
@@ -59,24 +67,40 @@ def write_report(path, *, participants, summary, errors, provenance):
         The provenance record written next to the report.
     """
     sections = [
-        ("Dataset", f"<p>{len(participants)} participants; sessions and modalities "
-                    "found per participant (ok / missing / error):</p>" + _table(summary)),
-        ("Responders per intervention",
-         "<p class='note'>Responder: pain reduction of at least "
-         f"{provenance['config']['responder_threshold']:.0%} from pre to post "
-         "unless participants.tsv gives an explicit label.</p>"
-         + _table(_labels_by_arm(participants))),
+        (
+            "Dataset",
+            f"<p>{len(participants)} participants; sessions and modalities "
+            "found per participant (ok / missing / error):</p>" + _table(summary),
+        ),
+        (
+            "Responders per intervention",
+            "<p class='note'>Responder: pain reduction of at least "
+            f"{provenance['config']['responder_threshold']:.0%} from pre to post "
+            "unless participants.tsv gives an explicit label.</p>"
+            + _table(_labels_by_arm(participants)),
+        ),
         ("Excluded or missing recordings", _table(errors)),
-        ("Provenance", "<pre>" + html.escape(json.dumps(
-            {k: v for k, v in provenance.items() if k != "inputs_sha256"}, indent=2))
-         + f"</pre><p class='note'>{len(provenance['inputs_sha256'])} input files "
-           "hashed; see provenance.json.</p>"),
+        (
+            "Provenance",
+            "<pre>"
+            + html.escape(
+                json.dumps(
+                    {k: v for k, v in provenance.items() if k != "inputs_sha256"},
+                    indent=2,
+                )
+            )
+            + f"</pre><p class='note'>{len(provenance['inputs_sha256'])} input files "
+            "hashed; see provenance.json.</p>",
+        ),
     ]
-    body = "".join(f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections)
+    body = "".join(
+        f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections
+    )
     document = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>neuromark report</title><style>{_STYLE}</style></head><body>"
-        f"<h1>neuromark report</h1><p class='note'>Study {html.escape(str(provenance['config']['bids_root']))}"
+        "<h1>neuromark report</h1><p class='note'>Study "
+        f"{html.escape(str(provenance['config']['bids_root']))}"
         f", neuromark {html.escape(provenance['neuromark_version'])}, "
         f"finished {html.escape(provenance['finished'])}.</p>{body}</body></html>\n"
     )

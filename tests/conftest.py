@@ -31,10 +31,16 @@ def write_layout(root, files, participants=None):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
     if participants is None:
-        ids = sorted({m for name in files for m in re.findall(r"(sub-[a-zA-Z0-9]+)/", name)})
+        ids = sorted(
+            {m for name in files for m in re.findall(r"(sub-[a-zA-Z0-9]+)/", name)}
+        )
         participants = pd.DataFrame(
-            {"participant_id": ids, "intervention": "TENS", "pain_pre": 6.0,
-             "pain_post": 3.0}
+            {
+                "participant_id": ids,
+                "intervention": "TENS",
+                "pain_pre": 6.0,
+                "pain_post": 3.0,
+            }
         )
     participants.to_csv(root / "participants.tsv", sep="\t", index=False, na_rep="n/a")
     return root

@@ -6,7 +6,6 @@ from pathlib import Path
 import mne
 import numpy as np
 import pytest
-
 from neuromark.atlases import (
     atlas_path,
     read_eeg_regions,
@@ -14,6 +13,7 @@ from neuromark.atlases import (
     read_roi_registry,
     read_table,
 )
+
 from neuromark.exceptions import DataFileError
 from neuromark.simulation import mni_grid
 
@@ -23,15 +23,24 @@ REPO = Path(__file__).parents[1]
 def test_bands_are_ordered_contiguous_and_cited():
     bands = read_frequency_bands().set_index("band")
     assert (bands["fmin"] < bands["fmax"]).all()
-    np.testing.assert_array_equal(bands["fmax"].to_numpy()[:-1], bands["fmin"].to_numpy()[1:])
+    np.testing.assert_array_equal(
+        bands["fmax"].to_numpy()[:-1], bands["fmin"].to_numpy()[1:]
+    )
     assert tuple(bands.loc["alpha", ["fmin", "fmax"]]) == (8.0, 13.0)
     assert tuple(bands.loc["beta", ["fmin", "fmax"]]) == (13.0, 30.0)
 
 
 def test_eeg_regions_use_montage_channels():
     regions = read_eeg_regions()
-    assert {"frontal", "frontal_midline", "central", "parietal", "occipital",
-            "prefrontal_left", "prefrontal_right"} <= set(regions)
+    assert {
+        "frontal",
+        "frontal_midline",
+        "central",
+        "parietal",
+        "occipital",
+        "prefrontal_left",
+        "prefrontal_right",
+    } <= set(regions)
     known = set(mne.channels.make_standard_montage("colin27_1020").ch_names)
     for channels in regions.values():
         assert set(channels) <= known
@@ -39,7 +48,9 @@ def test_eeg_regions_use_montage_channels():
 
 def test_rois_sit_inside_the_mni_brain():
     rois = read_roi_registry()
-    assert {"PAG", "sgACC", "pgACC", "dACC", "mPFC", "DLPFC_L", "DLPFC_R"} <= set(rois["label"])
+    assert {"PAG", "sgACC", "pgACC", "dACC", "mPFC", "DLPFC_L", "DLPFC_R"} <= set(
+        rois["label"]
+    )
     mask, affine = mni_grid(2.0)
     inverse = np.linalg.inv(affine)
     for roi in rois.itertuples():
@@ -62,9 +73,20 @@ def test_uncited_or_incomplete_tables_are_refused(tmp_path):
 def test_atlases_ship_in_the_wheel(tmp_path):
     """Installed users (not only checkouts) get the atlas tables."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--quiet", "-w", str(tmp_path), str(REPO)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
     )
     wheel = next(tmp_path.glob("neuromark-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()

@@ -12,7 +12,9 @@ def test_config_prints_documented_defaults(capsys):
 
 def test_errors_are_one_line_without_traceback(tmp_path, capsys):
     config = tmp_path / "c.yaml"
-    config.write_text(yaml.safe_dump({"bids_root": "x", "output_dir": "o", "taks": "rest"}))
+    config.write_text(
+        yaml.safe_dump({"bids_root": "x", "output_dir": "o", "taks": "rest"})
+    )
     assert main(["run", str(config)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("neuromark: error: Invalid configuration")
@@ -24,12 +26,31 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys):
 
 def test_simulate_run_and_summary(tmp_path, capsys):
     root = tmp_path / "study"
-    assert main(["-q", "simulate", str(root), "--participants", "6", "--modalities", "eeg",
-                 "--eeg-duration", "5", "--seed", "3"]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "simulate",
+                str(root),
+                "--participants",
+                "6",
+                "--modalities",
+                "eeg",
+                "--eeg-duration",
+                "5",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     assert (root / "participants.tsv").is_file()
     config = tmp_path / "c.yaml"
-    config.write_text(yaml.safe_dump({"bids_root": "study", "output_dir": "out",
-                                      "modalities": ["eeg"]}))
+    config.write_text(
+        yaml.safe_dump(
+            {"bids_root": "study", "output_dir": "out", "modalities": ["eeg"]}
+        )
+    )
     assert main(["-q", "run", str(config), "--n-jobs", "2"]) == 0
     assert (tmp_path / "out" / "provenance.json").is_file()
     capsys.readouterr()
@@ -40,11 +61,20 @@ def test_simulate_run_and_summary(tmp_path, capsys):
 
 def test_demo_leaves_outputs(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["-q", "demo", "--output", str(out), "--participants", "6",
-                 "--n-jobs", "1"]) == 0
+    assert (
+        main(
+            ["-q", "demo", "--output", str(out), "--participants", "6", "--n-jobs", "1"]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert str(out / "derivatives") in printed
-    for name in ("report.html", "provenance.json", "dataset_summary.tsv", "logs/errors.tsv"):
+    for name in (
+        "report.html",
+        "provenance.json",
+        "dataset_summary.tsv",
+        "logs/errors.tsv",
+    ):
         assert (out / "derivatives" / name).is_file()
     summary = pd.read_csv(out / "derivatives/dataset_summary.tsv", sep="\t")
     assert len(summary) == 6

@@ -2,8 +2,8 @@ import logging
 
 import pandas as pd
 import pytest
-
 from conftest import write_layout
+
 from neuromark.exceptions import BIDSError
 from neuromark.io import discover_study
 
@@ -30,7 +30,9 @@ def test_discovers_simulated_study(study_root):
     assert len(study.recordings) == 24
     assert study.problems.empty
     summary = study.summary()
-    assert (summary[["eeg_pre", "eeg_post", "fmri_pre", "fmri_post"]] == "ok").all().all()
+    assert (
+        (summary[["eeg_pre", "eeg_post", "fmri_pre", "fmri_post"]] == "ok").all().all()
+    )
     rec = study.get("sub-01", "pre", "fmri")
     assert set(rec.companions) == {"confounds", "mask", "sidecar"}
     assert set(study.get("sub-01", "post", "eeg").companions) == {"channels", "sidecar"}
@@ -38,7 +40,11 @@ def test_discovers_simulated_study(study_root):
 
 @pytest.mark.parametrize(
     "suffix",
-    ["_desc-confounds_timeseries.tsv", "_desc-confounds_regressors.tsv", "_bold_confounds.tsv"],
+    [
+        "_desc-confounds_timeseries.tsv",
+        "_desc-confounds_regressors.tsv",
+        "_bold_confounds.tsv",
+    ],
 )
 def test_all_fmriprep_confounds_names(tmp_path, suffix):
     write_layout(tmp_path, _fmri("sub-01", "pre", confounds=suffix))
@@ -67,13 +73,21 @@ def test_missing_session_and_modality_are_reported(tmp_path):
 def test_participant_without_data_is_logged(tmp_path, caplog):
     write_layout(tmp_path, _eeg("sub-01", "pre"))
     (tmp_path / "sub-02").mkdir()
-    participants = pd.DataFrame({"participant_id": ["sub-01", "sub-02"],
-                                 "intervention": "TENS", "pain_pre": 6, "pain_post": 2})
+    participants = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-02"],
+            "intervention": "TENS",
+            "pain_pre": 6,
+            "pain_post": 2,
+        }
+    )
     participants.to_csv(tmp_path / "participants.tsv", sep="\t", index=False)
     with caplog.at_level(logging.WARNING, logger="neuromark"):
         study = discover_study(tmp_path)
     assert "sub-02: no resting eeg/fmri data found" in caplog.text
-    assert study.summary().set_index("participant_id").loc["sub-02", "n_recordings"] == 0
+    assert (
+        study.summary().set_index("participant_id").loc["sub-02", "n_recordings"] == 0
+    )
 
 
 def test_unlisted_folder_and_wrong_space_and_missing_confounds(tmp_path):
@@ -83,14 +97,23 @@ def test_unlisted_folder_and_wrong_space_and_missing_confounds(tmp_path):
         + _fmri("sub-01", "pre", space="space-T1w")
         + _fmri("sub-01", "post")[:2]  # no confounds table
     )
-    participants = pd.DataFrame({"participant_id": ["sub-01"], "intervention": "TENS",
-                                 "pain_pre": 6, "pain_post": 2})
+    participants = pd.DataFrame(
+        {
+            "participant_id": ["sub-01"],
+            "intervention": "TENS",
+            "pain_pre": 6,
+            "pain_post": 2,
+        }
+    )
     write_layout(tmp_path, files, participants)
-    problems = discover_study(tmp_path).problems.set_index(["participant_id", "session",
-                                                             "modality"])["problem"]
+    problems = discover_study(tmp_path).problems.set_index(
+        ["participant_id", "session", "modality"]
+    )["problem"]
     assert "not listed in participants.tsv" in problems[("sub-99", "n/a", "n/a")]
-    assert "no BOLD image in space MNI152NLin2009cAsym; found spaces ['T1w']" == problems[
-        ("sub-01", "pre", "fmri")]
+    assert (
+        "no BOLD image in space MNI152NLin2009cAsym; found spaces ['T1w']"
+        == problems[("sub-01", "pre", "fmri")]
+    )
     assert "no confounds table" in problems[("sub-01", "post", "fmri")]
 
 
@@ -109,12 +132,22 @@ def test_custom_sessions_task_and_intervention_filter(tmp_path):
         "sub-01/ses-baseline/eeg/sub-01_ses-baseline_task-eyesclosed_eeg.vhdr",
         "sub-02/ses-baseline/eeg/sub-02_ses-baseline_task-eyesclosed_eeg.vhdr",
     ]
-    participants = pd.DataFrame({"participant_id": ["sub-01", "sub-02"],
-                                 "intervention": ["NIBS", "sham"], "pain_pre": 6,
-                                 "pain_post": 2})
+    participants = pd.DataFrame(
+        {
+            "participant_id": ["sub-01", "sub-02"],
+            "intervention": ["NIBS", "sham"],
+            "pain_pre": 6,
+            "pain_post": 2,
+        }
+    )
     write_layout(tmp_path, files, participants)
-    study = discover_study(tmp_path, task="eyesclosed", sessions=("baseline", "week4"),
-                           modalities=["eeg"], interventions=["NIBS"])
+    study = discover_study(
+        tmp_path,
+        task="eyesclosed",
+        sessions=("baseline", "week4"),
+        modalities=["eeg"],
+        interventions=["NIBS"],
+    )
     assert list(study.participants["participant_id"]) == ["sub-01"]
     assert [r.key for r in study.recordings] == [("sub-01", "baseline", "eeg")]
     with pytest.raises(BIDSError, match="intervention in"):
@@ -125,7 +158,9 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(BIDSError, match="is not a folder"):
         discover_study(tmp_path / "nope")
     write_layout(tmp_path, _eeg("sub-01", "pre"))
-    with pytest.raises(ValueError, match="Allowed values are 'eeg' and 'fmri'.*Did you mean 'eeg'"):
+    with pytest.raises(
+        ValueError, match="Allowed values are 'eeg' and 'fmri'.*Did you mean 'eeg'"
+    ):
         discover_study(tmp_path, modalities=["EEG"])
     with pytest.raises(ValueError, match="two different labels"):
         discover_study(tmp_path, sessions=("pre", "pre"))

@@ -21,7 +21,9 @@ def test_checks_pass_on_simulated_study(study_root):
 def test_unreadable_eeg_names_the_file(study_copy):
     rec = discover_study(study_copy).get("sub-02", "post", "eeg")
     rec.path.write_bytes(b"this is not an EDF header" * 10)
-    with pytest.raises(DataFileError, match=r"sub-02_ses-post_task-rest_eeg.edf: MNE cannot read"):
+    with pytest.raises(
+        DataFileError, match=r"sub-02_ses-post_task-rest_eeg.edf: MNE cannot read"
+    ):
         check_recording(rec)
 
 
@@ -29,7 +31,9 @@ def test_confounds_rows_must_match_volumes(study_copy):
     rec = discover_study(study_copy).get("sub-03", "pre", "fmri")
     confounds = pd.read_csv(rec.companions["confounds"], sep="\t")
     confounds.iloc[:-3].to_csv(rec.companions["confounds"], sep="\t", index=False)
-    with pytest.raises(DataFileError, match=r"has 37 rows but .*preproc_bold.nii.gz has 40 volumes"):
+    with pytest.raises(
+        DataFileError, match=r"has 37 rows but .*preproc_bold.nii.gz has 40 volumes"
+    ):
         check_recording(rec)
 
 
@@ -37,13 +41,17 @@ def test_three_d_image_is_refused(study_copy):
     rec = discover_study(study_copy).get("sub-01", "post", "fmri")
     img = nib.load(rec.path)
     nib.save(nib.Nifti1Image(np.asarray(img.dataobj)[..., 0], img.affine), rec.path)
-    with pytest.raises(DataFileError, match=r"expected a 4D BOLD time series, got a 3D image"):
+    with pytest.raises(
+        DataFileError, match=r"expected a 4D BOLD time series, got a 3D image"
+    ):
         check_recording(rec)
 
 
 def test_mask_on_another_grid_is_refused(study_copy):
     rec = discover_study(study_copy).get("sub-01", "pre", "fmri")
-    nib.save(nib.Nifti1Image(np.ones((5, 5, 5), np.uint8), np.eye(4)), rec.companions["mask"])
+    nib.save(
+        nib.Nifti1Image(np.ones((5, 5, 5), np.uint8), np.eye(4)), rec.companions["mask"]
+    )
     with pytest.raises(DataFileError, match="does not match the BOLD grid"):
         check_recording(rec)
 

@@ -61,9 +61,21 @@ def test_missing_pain_leaves_participant_unlabelled(tmp_path, caplog):
         ("pain_pre", ["7", "11", "5"], r"0-10 numeric rating scale.*sub-02=11"),
         ("pain_post", ["-1", "2", "1"], r"out of range: \['sub-01=-1'\]"),
         ("pain_pre", ["7", "high", "5"], r"non-numeric values \[\"sub-02='high'\"\]"),
-        ("participant_id", ["sub-01", "02", "sub-03"], r"look like 'sub-<label>'.*'02'"),
-        ("participant_id", ["sub-01", "sub-01", "sub-03"], r"duplicated participant_id"),
-        ("intervention", ["TENS", None, "NIBS"], r"no intervention given for \['sub-02'\]"),
+        (
+            "participant_id",
+            ["sub-01", "02", "sub-03"],
+            r"look like 'sub-<label>'.*'02'",
+        ),
+        (
+            "participant_id",
+            ["sub-01", "sub-01", "sub-03"],
+            r"duplicated participant_id",
+        ),
+        (
+            "intervention",
+            ["TENS", None, "NIBS"],
+            r"no intervention given for \['sub-02'\]",
+        ),
     ],
 )
 def test_bad_values_name_file_and_participant(tmp_path, column, values, match):
@@ -77,7 +89,9 @@ def test_missing_required_column(tmp_path):
     path = _write(tmp_path)
     table = pd.read_csv(path, sep="\t").drop(columns="pain_post")
     table.to_csv(path, sep="\t", index=False)
-    with pytest.raises(DataFileError, match=r"missing required column\(s\) \['pain_post'\]"):
+    with pytest.raises(
+        DataFileError, match=r"missing required column\(s\) \['pain_post'\]"
+    ):
         read_participants(path)
 
 

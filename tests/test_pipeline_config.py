@@ -4,7 +4,12 @@ import pytest
 import yaml
 
 from neuromark.exceptions import ConfigError
-from neuromark.pipeline import PipelineConfig, describe_settings, load_config, make_config
+from neuromark.pipeline import (
+    PipelineConfig,
+    describe_settings,
+    load_config,
+    make_config,
+)
 
 PIPELINES = sorted((Path(__file__).parents[1] / "pipelines").glob("*.yaml"))
 
@@ -27,13 +32,17 @@ def test_two_keys_are_a_complete_config(tmp_path):
 
 def test_unknown_key_suggests_the_right_one(tmp_path):
     path = _write(tmp_path, {"bids_root": "d", "output_dir": "o", "n_job": 2})
-    with pytest.raises(ConfigError, match=r"unknown key 'n_job'. Did you mean 'n_jobs'\?") as info:
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'n_job'. Did you mean 'n_jobs'\?"
+    ) as info:
         load_config(path)
     assert str(path) in str(info.value)
 
 
 def test_unknown_nested_key_suggests_within_its_section(tmp_path):
-    path = _write(tmp_path, {"bids_root": "d", "output_dir": "o", "sessions": {"pree": "a"}})
+    path = _write(
+        tmp_path, {"bids_root": "d", "output_dir": "o", "sessions": {"pree": "a"}}
+    )
     with pytest.raises(ConfigError, match=r"'sessions.pree'. Did you mean 'pre'\?"):
         load_config(path)
 
@@ -42,7 +51,10 @@ def test_unknown_nested_key_suggests_within_its_section(tmp_path):
     ("settings", "match"),
     [
         ({"bids_root": None}, r"required key 'bids_root' is missing"),
-        ({"responder_threshold": 30}, r"responder_threshold: Input should be less than 1"),
+        (
+            {"responder_threshold": 30},
+            r"responder_threshold: Input should be less than 1",
+        ),
         ({"modalities": ["meg"]}, r"modalities.0: Input should be 'eeg' or 'fmri'"),
         ({"n_jobs": 0}, r"n_jobs must be a positive number of workers or -1"),
         ({"sessions": {"pre": "a", "post": "a"}}, r"labels must differ"),
@@ -78,14 +90,19 @@ def test_every_setting_is_documented_with_its_default():
     for name, field in PipelineConfig.model_fields.items():
         assert f"\n{name}:" in text
         assert field.description
-    assert 'responder_threshold: 0.3' in text and "bids_root: <required>" in text
+    assert "responder_threshold: 0.3" in text and "bids_root: <required>" in text
     # the documented template is itself a valid config once paths are filled in
     settings = yaml.safe_load(text.replace("<required>", "/tmp/x"))
-    assert make_config(**settings).to_dict() == make_config(
-        bids_root="/tmp/x", output_dir="/tmp/x").to_dict()
+    assert (
+        make_config(**settings).to_dict()
+        == make_config(bids_root="/tmp/x", output_dir="/tmp/x").to_dict()
+    )
 
 
 def test_hash_changes_with_any_setting():
     base = make_config(bids_root="/d", output_dir="/o")
     assert base.hash() == make_config(bids_root="/d", output_dir="/o").hash()
-    assert base.hash() != make_config(bids_root="/d", output_dir="/o", random_state=1).hash()
+    assert (
+        base.hash()
+        != make_config(bids_root="/d", output_dir="/o", random_state=1).hash()
+    )

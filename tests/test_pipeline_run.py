@@ -8,9 +8,16 @@ from neuromark.exceptions import NeuromarkError, OutputError
 from neuromark.pipeline import make_config, run_pipeline
 from neuromark.utils._files import file_sha256
 
-OUTPUTS = ["participants.tsv", "recordings.tsv", "dataset_summary.tsv",
-           "dataset_description.json", "provenance.json", "report.html",
-           "logs/errors.tsv", "logs/neuromark.log"]
+OUTPUTS = [
+    "participants.tsv",
+    "recordings.tsv",
+    "dataset_summary.tsv",
+    "dataset_description.json",
+    "provenance.json",
+    "report.html",
+    "logs/errors.tsv",
+    "logs/neuromark.log",
+]
 
 
 def _run(root, out, **settings):
@@ -37,8 +44,12 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     participants = pd.read_csv(out / "participants.tsv", sep="\t")
     assert {"responder", "pain_reduction", "responder_source"} <= set(participants)
     report = (out / "report.html").read_text()
-    for section in ("Dataset", "Responders per intervention", "Excluded or missing",
-                    "Provenance"):
+    for section in (
+        "Dataset",
+        "Responders per intervention",
+        "Excluded or missing",
+        "Provenance",
+    ):
         assert section in report
     assert "http" not in report  # self-contained, opens offline
 
@@ -55,15 +66,21 @@ def test_rerun_gives_identical_tables(study_root, tmp_path):
 def test_bad_recordings_are_skipped_and_logged(study_copy, tmp_path):
     eeg = study_copy / "sub-02/ses-post/eeg/sub-02_ses-post_task-rest_eeg.edf"
     eeg.write_bytes(b"\x00garbage" * 100)
-    confounds = (study_copy / "derivatives/fmriprep/sub-05/ses-pre/func/"
-                 "sub-05_ses-pre_task-rest_desc-confounds_timeseries.tsv")
+    confounds = (
+        study_copy / "derivatives/fmriprep/sub-05/ses-pre/func/"
+        "sub-05_ses-pre_task-rest_desc-confounds_timeseries.tsv"
+    )
     table = pd.read_csv(confounds, sep="\t")
     table.iloc[:-1].to_csv(confounds, sep="\t", index=False)
     result = _run(study_copy, tmp_path / "out")
     errors = pd.read_csv(tmp_path / "out/logs/errors.tsv", sep="\t")
     assert len(errors) == 2
     assert set(errors["participant_id"]) == {"sub-02", "sub-05"}
-    assert errors["problem"].str.contains("sub-02_ses-post_task-rest_eeg.edf: MNE cannot").any()
+    assert (
+        errors["problem"]
+        .str.contains("sub-02_ses-post_task-rest_eeg.edf: MNE cannot")
+        .any()
+    )
     assert errors["problem"].str.contains("has 39 rows but").any()
     summary = result["summary"].set_index("participant_id")
     assert summary.loc["sub-02", "eeg_post"] == "error"
@@ -86,10 +103,13 @@ def test_output_dir_that_is_a_file(study_root, tmp_path):
 
 
 def test_steps_can_be_limited(study_root, tmp_path):
-    result = run_pipeline(make_config(bids_root=study_root, output_dir=tmp_path / "o"),
-                          steps=["discover"])
+    result = run_pipeline(
+        make_config(bids_root=study_root, output_dir=tmp_path / "o"), steps=["discover"]
+    )
     assert result["recordings"].empty
     assert not (tmp_path / "o/recordings.tsv").exists()
     with pytest.raises(ValueError, match="Unknown step"):
-        run_pipeline(make_config(bids_root=study_root, output_dir=tmp_path / "o"),
-                     steps=["features"])
+        run_pipeline(
+            make_config(bids_root=study_root, output_dir=tmp_path / "o"),
+            steps=["features"],
+        )

@@ -61,8 +61,15 @@ def test_narrowband_noise_peaks_at_the_planted_frequency():
 
 def test_eeg_components_add_up_and_alpha_power_is_analytic():
     rng = np.random.default_rng(2)
-    data, parts = simulate_eeg_data(rng, sfreq=250.0, duration=60.0, paf=10.0,
-                                    exponent=1.5, alpha_gain=2.0, line_freq=50.0)
+    data, parts = simulate_eeg_data(
+        rng,
+        sfreq=250.0,
+        duration=60.0,
+        paf=10.0,
+        exponent=1.5,
+        alpha_gain=2.0,
+        line_freq=50.0,
+    )
     np.testing.assert_allclose(data * 1e6, sum(parts.values()))
     oz = CHANNELS.index("Oz")
     freqs, psd = _welch(parts["alpha"][oz], 250.0)
@@ -79,8 +86,8 @@ def test_eeg_components_add_up_and_alpha_power_is_analytic():
 
 def test_framewise_displacement_follows_power_2012():
     motion = np.zeros((3, 6))
-    motion[1, 0] = 0.5          # 0.5 mm translation
-    motion[2, 3] = 0.01         # 0.01 rad rotation = 0.5 mm on a 50 mm sphere
+    motion[1, 0] = 0.5  # 0.5 mm translation
+    motion[2, 3] = 0.01  # 0.01 rad rotation = 0.5 mm on a 50 mm sphere
     fd = framewise_displacement(motion)
     assert np.isnan(fd[0])
     np.testing.assert_allclose(fd[1:], [0.5, 0.5 + 0.5])
@@ -92,8 +99,11 @@ def test_files_are_readable_by_mne_and_nibabel(study_root):
     assert raw.ch_names == list(CHANNELS)
     assert raw.info["sfreq"] == 250.0 and raw.n_times == 250 * 20
     raw.set_montage("colin27_1020")  # every name is a 10-20 position
-    sidecar = json.loads(_eeg_path(study_root, "sub-01", "pre").with_name(
-        "sub-01_ses-pre_task-rest_eeg.json").read_text())
+    sidecar = json.loads(
+        _eeg_path(study_root, "sub-01", "pre")
+        .with_name("sub-01_ses-pre_task-rest_eeg.json")
+        .read_text()
+    )
     assert sidecar["PowerLineFrequency"] in (50.0, 60.0)
 
     func = _func(study_root, "sub-01", "pre")
@@ -105,11 +115,21 @@ def test_files_are_readable_by_mne_and_nibabel(study_root):
     signals = NiftiMasker(mask_img=str(mask), standardize=None).fit_transform(bold)
     assert signals.shape == (40, int(nib.load(mask).get_fdata().sum()))
     assert np.all(np.isfinite(signals)) and signals.std(0).min() > 0
-    confounds = pd.read_csv(func / "sub-01_ses-pre_task-rest_desc-confounds_timeseries.tsv",
-                            sep="\t", na_values="n/a")
+    confounds = pd.read_csv(
+        func / "sub-01_ses-pre_task-rest_desc-confounds_timeseries.tsv",
+        sep="\t",
+        na_values="n/a",
+    )
     assert len(confounds) == 40
-    for column in ("trans_x", "rot_z", "framewise_displacement", "a_comp_cor_00",
-                   "global_signal", "cosine00", "std_dvars"):
+    for column in (
+        "trans_x",
+        "rot_z",
+        "framewise_displacement",
+        "a_comp_cor_00",
+        "global_signal",
+        "cosine00",
+        "std_dvars",
+    ):
         assert column in confounds
     assert np.isnan(confounds["framewise_displacement"][0])
 
@@ -117,14 +137,27 @@ def test_files_are_readable_by_mne_and_nibabel(study_root):
 def test_participants_table_matches_truth(study_root):
     table = pd.read_csv(study_root / "participants.tsv", sep="\t")
     truth = read_ground_truth(study_root)
-    assert list(table.columns) == ["participant_id", "intervention", "site", "age", "sex",
-                                   "pain_pre", "pain_post"]
+    assert list(table.columns) == [
+        "participant_id",
+        "intervention",
+        "site",
+        "age",
+        "sex",
+        "pain_pre",
+        "pain_post",
+    ]
     assert table["intervention"].value_counts().to_dict() == {
-        "TENS": 2, "NIBS": 2, "mindfulness": 2}
+        "TENS": 2,
+        "NIBS": 2,
+        "mindfulness": 2,
+    }
     reduction = (table["pain_pre"] - table["pain_post"]) / table["pain_pre"]
     planted = [truth["participants"][p]["responder"] for p in table["participant_id"]]
     assert list(reduction >= 0.3) == planted
-    assert table["pain_pre"].between(0, 10).all() and table["pain_post"].between(0, 10).all()
+    assert (
+        table["pain_pre"].between(0, 10).all()
+        and table["pain_post"].between(0, 10).all()
+    )
 
 
 # ------------------------------------------------------------ planted truth
@@ -133,7 +166,9 @@ def eeg_studies(tmp_path_factory):
     """EEG-only studies with and without planted effects (same seed)."""
     base = tmp_path_factory.mktemp("eeg")
     kwargs = dict(n_participants=12, seed=3, modalities=["eeg"], eeg_duration=40.0)
-    effect = simulate_study(base / "effect", effect_size=1.0, baseline_effect=0.5, **kwargs)
+    effect = simulate_study(
+        base / "effect", effect_size=1.0, baseline_effect=0.5, **kwargs
+    )
     null = simulate_study(base / "null", effect_size=0.0, baseline_effect=0.0, **kwargs)
     return effect, null
 
@@ -143,14 +178,17 @@ def _peak_frequency(freqs, psd):
     flanks = ((freqs >= 3) & (freqs < 6)) | ((freqs > 15) & (freqs <= 25))
     fit = np.polyfit(np.log(freqs[flanks]), np.log(psd[flanks]), 1)
     search = (freqs >= 7) & (freqs <= 14)
-    excess = np.clip(psd[search] - np.exp(np.polyval(fit, np.log(freqs[search]))), 0, None)
+    excess = np.clip(
+        psd[search] - np.exp(np.polyval(fit, np.log(freqs[search]))), 0, None
+    )
     return np.sum(freqs[search] * excess) / np.sum(excess)
 
 
 def _alpha_power(root, pid, ses):
     """Welch alpha power (uV^2) over occipital channels the truth says are clean."""
     noisy = read_ground_truth(root)["participants"][pid]["sessions"][ses]["eeg"][
-        "noisy_channels"]
+        "noisy_channels"
+    ]
     picks = [ch for ch in ("O1", "Oz", "O2", "POz") if ch not in noisy]
     raw = mne.io.read_raw_edf(_eeg_path(root, pid, ses), verbose="error", preload=True)
     freqs, psd = _welch(raw.get_data(picks=picks) * 1e6, raw.info["sfreq"])
@@ -169,8 +207,9 @@ def test_planted_eeg_parameters_are_recovered_by_welch(eeg_studies):
             powers[ses], freqs, psd = _alpha_power(root, pid, ses)
             peak = _peak_frequency(freqs, psd.mean(0))
             paf_errors.append(peak - sessions[ses]["eeg"]["paf_hz"])
-        gain_ratio.append(sessions["post"]["eeg"]["alpha_gain"]
-                          / sessions["pre"]["eeg"]["alpha_gain"])
+        gain_ratio.append(
+            sessions["post"]["eeg"]["alpha_gain"] / sessions["pre"]["eeg"]["alpha_gain"]
+        )
         power_ratio.append(powers["post"] / powers["pre"])
     # within the 0.25 Hz Welch resolution
     assert np.mean(np.abs(paf_errors)) < 0.15
@@ -191,7 +230,9 @@ def test_aperiodic_exponent_is_recovered(eeg_studies):
     for pid in list(truth["participants"])[:6]:
         planted = truth["participants"][pid]["sessions"]["pre"]["eeg"]
         picks = [ch for ch in medial if ch not in planted["noisy_channels"]]
-        raw = mne.io.read_raw_edf(_eeg_path(root, pid, "pre"), verbose="error", preload=True)
+        raw = mne.io.read_raw_edf(
+            _eeg_path(root, pid, "pre"), verbose="error", preload=True
+        )
         freqs, psd = _welch(raw.get_data(picks=picks) * 1e6, 250.0)
         fit = (freqs >= 30) & (freqs <= 45)
         slope = np.polyfit(np.log10(freqs[fit]), np.log10(psd.mean(0)[fit]), 1)[0]
@@ -224,16 +265,23 @@ def test_tens_alpha_increase_is_planted_and_absent_in_null(eeg_studies):
         # only test-retest noise between sessions (lognormal sd 0.08 per gain)
         ratio = post["eeg"]["alpha_gain"] / pre["eeg"]["alpha_gain"]
         assert abs(np.log(ratio)) < 0.45
-        deltas = [post["fmri"]["planted_correlation"][e] - pre["fmri"]["planted_correlation"][e]
-                  for e in pre["fmri"]["planted_correlation"]]
+        deltas = [
+            post["fmri"]["planted_correlation"][e]
+            - pre["fmri"]["planted_correlation"][e]
+            for e in pre["fmri"]["planted_correlation"]
+        ]
         assert np.max(np.abs(deltas)) < 0.2
 
 
 @pytest.fixture(scope="module")
 def fmri_study(tmp_path_factory):
     return simulate_study(
-        tmp_path_factory.mktemp("fmri") / "study", n_participants=2, seed=5,
-        interventions=["TENS"], modalities=["fmri"], fmri_volumes=300,
+        tmp_path_factory.mktemp("fmri") / "study",
+        n_participants=2,
+        seed=5,
+        interventions=["TENS"],
+        modalities=["fmri"],
+        fmri_volumes=300,
     )
 
 
@@ -246,19 +294,33 @@ def test_planted_roi_correlations_are_recovered_by_numpy(fmri_study):
     for pid, entry in truth["participants"].items():
         for ses in ("pre", "post"):
             func = _func(fmri_study, pid, ses)
-            img = nib.load(func / f"{pid}_ses-{ses}_task-rest_{SPACE}_desc-preproc_bold.nii.gz")
-            mask = nib.load(func / f"{pid}_ses-{ses}_task-rest_{SPACE}_desc-brain_mask.nii.gz")
+            img = nib.load(
+                func / f"{pid}_ses-{ses}_task-rest_{SPACE}_desc-preproc_bold.nii.gz"
+            )
+            mask = nib.load(
+                func / f"{pid}_ses-{ses}_task-rest_{SPACE}_desc-brain_mask.nii.gz"
+            )
             data = img.get_fdata(dtype=np.float32).reshape(-1, img.shape[3])
             ijk = np.indices(img.shape[:3]).reshape(3, -1).T
             xyz = ijk @ img.affine[:3, :3].T + img.affine[:3, 3]
             inside = mask.get_fdata().ravel() > 0
-            signals = np.column_stack([
-                data[(np.linalg.norm(xyz - [r["x"], r["y"], r["z"]], axis=1)
-                      <= max(r["radius_mm"], min_radius)) & inside].mean(axis=0)
-                for r in rois
-            ])
-            confounds = pd.read_csv(func / f"{pid}_ses-{ses}_task-rest_desc-confounds_timeseries.tsv",
-                                    sep="\t", na_values="n/a")
+            signals = np.column_stack(
+                [
+                    data[
+                        (
+                            np.linalg.norm(xyz - [r["x"], r["y"], r["z"]], axis=1)
+                            <= max(r["radius_mm"], min_radius)
+                        )
+                        & inside
+                    ].mean(axis=0)
+                    for r in rois
+                ]
+            )
+            confounds = pd.read_csv(
+                func / f"{pid}_ses-{ses}_task-rest_desc-confounds_timeseries.tsv",
+                sep="\t",
+                na_values="n/a",
+            )
             names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
             names += [c for c in confounds if c.startswith(("a_comp_cor", "cosine"))]
             design = np.column_stack([np.ones(len(confounds)), confounds[names]])
@@ -269,8 +331,12 @@ def test_planted_roi_correlations_are_recovered_by_numpy(fmri_study):
             for i in range(len(labels)):
                 for j in range(i + 1, len(labels)):
                     edge = "~".join(sorted((labels[i], labels[j])))
-                    errors_latent.append(corr[i, j] - fmri["latent_sample_correlation"][edge])
-                    errors_planted.append(corr[i, j] - fmri["planted_correlation"][edge])
+                    errors_latent.append(
+                        corr[i, j] - fmri["latent_sample_correlation"][edge]
+                    )
+                    errors_planted.append(
+                        corr[i, j] - fmri["planted_correlation"][edge]
+                    )
     assert np.mean(np.abs(errors_latent)) < 0.05
     assert np.mean(np.abs(errors_planted)) < 0.08
     # no systematic bias beyond the small attenuation by averaged voxel noise
@@ -300,8 +366,14 @@ def test_same_seed_same_study_whatever_n_jobs(tmp_path):
 
 
 def test_missing_rate_drops_recordings_and_records_them(tmp_path):
-    root = simulate_study(tmp_path / "s", n_participants=6, seed=1, modalities=["eeg"],
-                          eeg_duration=5.0, missing_rate=0.3)
+    root = simulate_study(
+        tmp_path / "s",
+        n_participants=6,
+        seed=1,
+        modalities=["eeg"],
+        eeg_duration=5.0,
+        missing_rate=0.3,
+    )
     dropped = read_ground_truth(root)["dropped_recordings"]
     written = list(root.rglob("*_eeg.edf"))
     assert dropped and len(written) + len(dropped) == 12
@@ -321,7 +393,12 @@ def test_refuses_to_overwrite_and_leaves_nothing_on_failure(tmp_path):
     with pytest.raises(ValueError, match="at least 2 per intervention"):
         simulate_study(tmp_path / "few", n_participants=3)
     with pytest.raises(ValueError, match="too low"):
-        simulate_study(tmp_path / "slow", n_participants=6, eeg_sfreq=100.0,
-                       modalities=["eeg"], eeg_duration=5.0)
+        simulate_study(
+            tmp_path / "slow",
+            n_participants=6,
+            eeg_sfreq=100.0,
+            modalities=["eeg"],
+            eeg_duration=5.0,
+        )
     # no staging folder or partial study is left behind
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "study"]

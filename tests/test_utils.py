@@ -83,7 +83,9 @@ def test_warn_points_at_the_caller():
 def test_data_file_error_names_file_and_survives_pickling(tmp_path):
     import pickle
 
-    err = DataFileError(tmp_path / "sub-07_ses-post_eeg.edf", "sampling rate 0 Hz in header")
+    err = DataFileError(
+        tmp_path / "sub-07_ses-post_eeg.edf", "sampling rate 0 Hz in header"
+    )
     assert str(err).startswith("sub-07_ses-post_eeg.edf: sampling rate 0 Hz in header")
     assert isinstance(err, ValueError)
     again = pickle.loads(pickle.dumps(err))

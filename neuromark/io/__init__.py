@@ -10,7 +10,13 @@ from .bids import (
     find_eeg,
     fmri_companions,
 )
-from .checks import check_eeg, check_fmri, check_recording, read_confounds, read_eeg_header
+from .checks import (
+    check_eeg,
+    check_fmri,
+    check_recording,
+    read_confounds,
+    read_eeg_header,
+)
 from .participants import label_responders, pain_reduction, read_participants
 
 __all__ = [

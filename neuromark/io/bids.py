@@ -59,7 +59,8 @@ class Recording:
         return (self.participant_id, self.session, self.modality)
 
     def __str__(self):
-        return f"{self.participant_id} ses-{self.session} {self.modality} ({self.path.name})"
+        unit = f"{self.participant_id} ses-{self.session} {self.modality}"
+        return f"{unit} ({self.path.name})"
 
 
 @dataclass
@@ -254,7 +255,9 @@ def _discover_fmri(fmriprep, pid, session, task, space):
     if not files:
         others = find_bold(func, pid, session, task)
         if others:
-            spaces = sorted({re.search(r"_space-([^_]+)", f.name).group(1) for f in others})
+            spaces = sorted(
+                {re.search(r"_space-([^_]+)", f.name).group(1) for f in others}
+            )
             return None, f"no BOLD image in space {space}; found spaces {spaces}"
         return None, "no preprocessed BOLD image"
     if len(files) > 1:
@@ -340,7 +343,9 @@ def discover_study(
         participants = participants[participants["intervention"].isin(interventions)]
         participants = participants.reset_index(drop=True)
         if participants.empty:
-            raise BIDSError(f"No participant in {root} has intervention in {interventions}.")
+            raise BIDSError(
+                f"No participant in {root} has intervention in {interventions}."
+            )
     fmriprep = Path(fmriprep_dir) if fmriprep_dir else Path("derivatives", "fmriprep")
     if not fmriprep.is_absolute():
         fmriprep = root / fmriprep
@@ -350,8 +355,13 @@ def discover_study(
     for folder in sorted(root.glob("sub-*")):
         if folder.is_dir() and folder.name not in listed and interventions is None:
             problems.append(
-                _problem(folder.name, "n/a", "n/a", folder,
-                         "folder not listed in participants.tsv; ignored")
+                _problem(
+                    folder.name,
+                    "n/a",
+                    "n/a",
+                    folder,
+                    "folder not listed in participants.tsv; ignored",
+                )
             )
     for pid in participants["participant_id"]:
         found_any = False
@@ -372,11 +382,19 @@ def discover_study(
         problems, columns=["participant_id", "session", "modality", "path", "problem"]
     )
     for row in problems.itertuples():
-        logger.info("%s ses-%s %s: %s", row.participant_id, row.session, row.modality,
-                    row.problem)
+        logger.info(
+            "%s ses-%s %s: %s",
+            row.participant_id,
+            row.session,
+            row.modality,
+            row.problem,
+        )
     study = Study(root, participants, recordings, problems, sessions, modalities)
     logger.info(
         "%s: %d participants, %d recordings, %d problems",
-        root.name, len(participants), len(recordings), len(problems),
+        root.name,
+        len(participants),
+        len(recordings),
+        len(problems),
     )
     return study

@@ -13,7 +13,6 @@ import pandas as pd
 from ..exceptions import DataFileError
 
 
-
 def read_eeg_header(path):
     """Open an EEG file lazily with MNE and check its header.
 
@@ -89,7 +88,9 @@ def read_confounds(path):
     try:
         table = pd.read_csv(path, sep="\t", na_values=["n/a"])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataFileError(path, f"not a readable tab-separated table ({err})") from None
+        raise DataFileError(
+            path, f"not a readable tab-separated table ({err})"
+        ) from None
     if table.empty:
         raise DataFileError(path, "confounds table has no rows")
     return table
@@ -154,14 +155,18 @@ def check_fmri(recording):
         raise DataFileError(path, f"nibabel cannot read this image ({err})") from None
     if len(shape) != 4:
         raise DataFileError(
-            path, f"expected a 4D BOLD time series, got a {len(shape)}D image of shape {shape}"
+            path,
+            f"expected a 4D BOLD time series, got a {len(shape)}D image "
+            f"of shape {shape}",
         )
     if shape[3] < 2:
         raise DataFileError(path, f"only {shape[3]} volume(s); need a time series")
     mask = recording.companions.get("mask")
     if mask is not None:
         mask_img = nib.load(mask)
-        if mask_img.shape[:3] != shape[:3] or not np.allclose(mask_img.affine, img.affine, atol=1e-3):
+        if mask_img.shape[:3] != shape[:3] or not np.allclose(
+            mask_img.affine, img.affine, atol=1e-3
+        ):
             raise DataFileError(
                 mask,
                 f"brain mask grid {mask_img.shape[:3]} does not match the BOLD grid "

@@ -71,9 +71,16 @@ def _parse_responder_column(values, path):
     bad = []
     for pid, value in values.items():
         text = str(value).strip().lower()
-        if value is None or (isinstance(value, float) and np.isnan(value)) or text in {
-            "", "n/a", "nan",
-        }:
+        if (
+            value is None
+            or (isinstance(value, float) and np.isnan(value))
+            or text
+            in {
+                "",
+                "n/a",
+                "nan",
+            }
+        ):
             parsed.append(pd.NA)
         elif text in _TRUE:
             parsed.append(True)
@@ -134,7 +141,9 @@ def read_participants(path, *, responder_threshold=0.30, verbose=None):
             path, sep="\t", dtype=str, keep_default_na=False, na_values=["n/a", ""]
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataFileError(path, f"not a readable tab-separated table ({err})") from None
+        raise DataFileError(
+            path, f"not a readable tab-separated table ({err})"
+        ) from None
     table.columns = [c.strip() for c in table.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
@@ -146,7 +155,9 @@ def read_participants(path, *, responder_threshold=0.30, verbose=None):
         raise DataFileError(path, "lists no participants")
 
     ids = table["participant_id"].fillna("").str.strip()
-    malformed = [pid or "<empty>" for pid in ids if not pid.startswith("sub-") or pid == "sub-"]
+    malformed = [
+        pid or "<empty>" for pid in ids if not pid.startswith("sub-") or pid == "sub-"
+    ]
     if malformed:
         raise DataFileError(
             path, f"participant_id values must look like 'sub-<label>', got {malformed}"
@@ -168,13 +179,13 @@ def read_participants(path, *, responder_threshold=0.30, verbose=None):
             listed = [
                 f"{r.participant_id}={r[column]!r}" for _, r in not_numbers.iterrows()
             ]
-            raise DataFileError(path, f"column {column!r} has non-numeric values {listed}")
+            raise DataFileError(
+                path, f"column {column!r} has non-numeric values {listed}"
+            )
         low, high = PAIN_SCALE
         outside = table.loc[(numbers < low) | (numbers > high), "participant_id"]
         if not outside.empty:
-            listed = [
-                f"{pid}={numbers[i]:g}" for i, pid in outside.items()
-            ]
+            listed = [f"{pid}={numbers[i]:g}" for i, pid in outside.items()]
             raise DataFileError(
                 path,
                 f"column {column!r} must be on the 0-10 numeric rating scale; "

@@ -28,7 +28,9 @@ class Sessions(_Strict):
     """BIDS session labels of the two time points."""
 
     pre: str = Field("pre", description="Session label of the pre-treatment recording.")
-    post: str = Field("post", description="Session label of the post-treatment recording.")
+    post: str = Field(
+        "post", description="Session label of the post-treatment recording."
+    )
 
     @field_validator("post")
     @classmethod
@@ -55,7 +57,8 @@ class PipelineConfig(_Strict):
         default_factory=Sessions, description="Session labels of pre and post."
     )
     modalities: tuple[Modality, ...] = Field(
-        ("eeg", "fmri"), min_length=1,
+        ("eeg", "fmri"),
+        min_length=1,
         description="Modalities to process: eeg, fmri or both.",
     )
     interventions: tuple[str, ...] | None = Field(
@@ -72,13 +75,17 @@ class PipelineConfig(_Strict):
         "MNI152NLin2009cAsym", description="Template space of the fMRIPrep BOLD images."
     )
     responder_threshold: float = Field(
-        0.30, gt=0, lt=1,
+        0.30,
+        gt=0,
+        lt=1,
         description="Fractional pain reduction (pre to post) that defines a responder "
         "(IMMPACT moderate change: 0.30). An explicit 'responder' column in "
         "participants.tsv overrides it.",
     )
     n_jobs: int = Field(
-        1, description="Parallel joblib workers (-1: all cores). Results do not depend on it."
+        1,
+        description="Parallel joblib workers (-1: all cores). "
+        "Results do not depend on it.",
     )
     random_state: int = Field(
         42, ge=0, description="Seed of every random step; same seed, same results."
@@ -136,12 +143,16 @@ def _explain(error, source):
         if item["type"] == "extra_forbidden":
             known = _known_keys(PipelineConfig, location[:-1])
             hint = suggest(location[-1], known)
-            lines.append(f"unknown key {where!r}.{hint} Valid keys here: {', '.join(known)}")
+            lines.append(
+                f"unknown key {where!r}.{hint} Valid keys here: {', '.join(known)}"
+            )
         elif item["type"] == "missing":
             lines.append(f"required key {where!r} is missing")
         else:
             lines.append(f"{where}: {item['msg']} (got {item.get('input')!r})")
-    return ConfigError(f"Invalid configuration in {source}:\n  - " + "\n  - ".join(lines))
+    return ConfigError(
+        f"Invalid configuration in {source}:\n  - " + "\n  - ".join(lines)
+    )
 
 
 def make_config(source="<dict>", base_dir=None, **settings):

@@ -8,8 +8,19 @@ from datetime import datetime, timezone
 from importlib import metadata
 
 PACKAGES = (
-    "neuromark", "mne", "nilearn", "nibabel", "numpy", "scipy", "pandas",
-    "scikit-learn", "joblib", "pydantic", "edfio", "fooof", "mne-connectivity",
+    "neuromark",
+    "mne",
+    "nilearn",
+    "nibabel",
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "joblib",
+    "pydantic",
+    "edfio",
+    "fooof",
+    "mne-connectivity",
 )
 
 
@@ -49,6 +60,7 @@ class Timer:
 
     @contextlib.contextmanager
     def __call__(self, step):
+        """Time the ``with`` block under the name ``step``."""
         start = time.perf_counter()
         try:
             yield

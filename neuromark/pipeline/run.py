@@ -92,13 +92,18 @@ def run_pipeline(config, *, steps=None, verbose=None):
     logs.mkdir(exist_ok=True)
     timer = Timer()
     with _log_to(logs / "neuromark.log"):
-        logger.info("neuromark %s: study %s -> %s", __version__, config.bids_root, output_dir)
+        logger.info(
+            "neuromark %s: study %s -> %s", __version__, config.bids_root, output_dir
+        )
         with timer("discover"):
             study = discover_study(
-                config.bids_root, task=config.task,
+                config.bids_root,
+                task=config.task,
                 sessions=(config.sessions.pre, config.sessions.post),
-                modalities=config.modalities, fmriprep_dir=config.fmriprep_dir,
-                space=config.space, interventions=config.interventions,
+                modalities=config.modalities,
+                fmriprep_dir=config.fmriprep_dir,
+                space=config.space,
+                interventions=config.interventions,
                 responder_threshold=config.responder_threshold,
             )
         errors = study.problems.assign(stage="discover")
@@ -114,8 +119,13 @@ def run_pipeline(config, *, steps=None, verbose=None):
                 hashes.update(file_hashes)
             bad = checked[checked["status"] == "error"] if len(checked) else checked
             for row in bad.itertuples():
-                logger.error("%s ses-%s %s skipped: %s", row.participant_id, row.session,
-                             row.modality, row.problem)
+                logger.error(
+                    "%s ses-%s %s skipped: %s",
+                    row.participant_id,
+                    row.session,
+                    row.modality,
+                    row.problem,
+                )
             errors = pd.concat(
                 [errors, bad[ERROR_COLUMNS].assign(stage="check")], ignore_index=True
             )
@@ -127,13 +137,28 @@ def run_pipeline(config, *, steps=None, verbose=None):
                 )
         summary = _summary(study, checked)
         _write_outputs(output_dir, study, checked, summary, errors)
-        record = provenance_record(config, input_hashes=hashes, timer=timer, steps=steps)
+        record = provenance_record(
+            config, input_hashes=hashes, timer=timer, steps=steps
+        )
         write_json(output_dir / "provenance.json", record)
-        write_report(output_dir / "report.html", participants=study.participants,
-                     summary=summary, errors=errors, provenance=record)
-        n_ok = int((checked["status"] == "ok").sum()) if len(checked) else len(study.recordings)
-        logger.info("%d usable recordings, %d problems; outputs in %s", n_ok, len(errors),
-                    output_dir)
+        write_report(
+            output_dir / "report.html",
+            participants=study.participants,
+            summary=summary,
+            errors=errors,
+            provenance=record,
+        )
+        n_ok = (
+            int((checked["status"] == "ok").sum())
+            if len(checked)
+            else len(study.recordings)
+        )
+        logger.info(
+            "%d usable recordings, %d problems; outputs in %s",
+            n_ok,
+            len(errors),
+            output_dir,
+        )
     return {
         "output_dir": output_dir,
         "participants": study.participants,
@@ -149,15 +174,30 @@ def _summary(study, checked):
     if len(checked):
         for row in checked[checked["status"] == "error"].itertuples():
             column = f"{row.modality}_{row.session}"
-            summary.loc[summary["participant_id"] == row.participant_id, column] = "error"
-            summary.loc[summary["participant_id"] == row.participant_id, "n_recordings"] -= 1
+            summary.loc[summary["participant_id"] == row.participant_id, column] = (
+                "error"
+            )
+            summary.loc[
+                summary["participant_id"] == row.participant_id, "n_recordings"
+            ] -= 1
     return summary
 
 
 def _write_outputs(output_dir, study, checked, summary, errors):
     columns = [
-        c for c in ("participant_id", "intervention", "site", "age", "sex", "pain_pre",
-                    "pain_post", "pain_reduction", "responder", "responder_source")
+        c
+        for c in (
+            "participant_id",
+            "intervention",
+            "site",
+            "age",
+            "sex",
+            "pain_pre",
+            "pain_post",
+            "pain_reduction",
+            "responder",
+            "responder_source",
+        )
         if c in study.participants.columns
     ]
     write_tsv(output_dir / "participants.tsv", study.participants[columns], index=False)

@@ -19,10 +19,38 @@ rhythm waxes and wanes as real alpha does and its power is known exactly.
 import numpy as np
 
 CHANNELS = (
-    "Fp1", "Fp2", "AF3", "AF4", "F7", "F3", "Fz", "F4", "F8",
-    "FC5", "FC1", "FCz", "FC2", "FC6", "T7", "C3", "Cz", "C4", "T8",
-    "CP5", "CP1", "CP2", "CP6", "P7", "P3", "Pz", "P4", "P8",
-    "POz", "O1", "Oz", "O2",
+    "Fp1",
+    "Fp2",
+    "AF3",
+    "AF4",
+    "F7",
+    "F3",
+    "Fz",
+    "F4",
+    "F8",
+    "FC5",
+    "FC1",
+    "FCz",
+    "FC2",
+    "FC6",
+    "T7",
+    "C3",
+    "Cz",
+    "C4",
+    "T8",
+    "CP5",
+    "CP1",
+    "CP2",
+    "CP6",
+    "P7",
+    "P3",
+    "Pz",
+    "P4",
+    "P8",
+    "POz",
+    "O1",
+    "Oz",
+    "O2",
 )
 MONTAGE = "colin27_1020"
 
@@ -99,7 +127,10 @@ def aperiodic_noise(rng, n_signals, n_times, sfreq, exponent):
     noise : ndarray, shape (n_signals, n_times)
     """
     return _shaped_noise(
-        rng, n_signals, n_times, sfreq,
+        rng,
+        n_signals,
+        n_times,
+        sfreq,
         lambda f: np.maximum(f, 1.0) ** (-exponent / 2.0),
     )
 
@@ -124,7 +155,10 @@ def narrowband_noise(rng, n_signals, n_times, sfreq, centre, sd):
     """
     # amplitude is the square root of the Gaussian power profile
     return _shaped_noise(
-        rng, n_signals, n_times, sfreq,
+        rng,
+        n_signals,
+        n_times,
+        sfreq,
         lambda f: np.exp(-((f - centre) ** 2) / (4.0 * sd**2)),
     )
 
@@ -177,7 +211,9 @@ def simulate_eeg_data(
         check any measure against the component that produced it.
     """
     if sfreq < 2 * max(line_freq, BETA_CENTER_HZ + 3 * BETA_SD_HZ):
-        raise ValueError(f"sfreq={sfreq} Hz is too low to simulate {line_freq} Hz line noise")
+        raise ValueError(
+            f"sfreq={sfreq} Hz is too low to simulate {line_freq} Hz line noise"
+        )
     n_times = int(round(duration * sfreq))
     positions = channel_positions()
     names = np.array(CHANNELS)
@@ -190,8 +226,10 @@ def simulate_eeg_data(
     distance = np.linalg.norm(positions[:, None] - positions[None], axis=-1)
     mixing = np.exp(-(distance**2) / (2 * 0.03**2))
     mixing /= np.linalg.norm(mixing, axis=1, keepdims=True)
-    aperiodic = BACKGROUND_RMS_UV * mixing @ aperiodic_noise(
-        rng, n_channels, n_times, sfreq, exponent
+    aperiodic = (
+        BACKGROUND_RMS_UV
+        * mixing
+        @ aperiodic_noise(rng, n_channels, n_times, sfreq, exponent)
     )
 
     occipital = _topography(positions, at("O1", "Oz", "O2"), 0.05)
@@ -202,17 +240,21 @@ def simulate_eeg_data(
     alpha_sources = narrowband_noise(rng, 2, n_times, sfreq, paf, ALPHA_SD_HZ)
     beta_sources = narrowband_noise(rng, 2, n_times, sfreq, BETA_CENTER_HZ, BETA_SD_HZ)
     alpha = ALPHA_RMS_UV * alpha_gain * np.outer(occipital, alpha_sources[0])
-    frontal_alpha = FRONTAL_ALPHA_RMS_UV * frontal_alpha_gain * np.outer(
-        frontal, alpha_sources[1]
+    frontal_alpha = (
+        FRONTAL_ALPHA_RMS_UV * frontal_alpha_gain * np.outer(frontal, alpha_sources[1])
     )
-    beta = BETA_RMS_UV * beta_gain * (
-        np.outer(central_l, beta_sources[0]) + np.outer(central_r, beta_sources[1])
+    beta = (
+        BETA_RMS_UV
+        * beta_gain
+        * (np.outer(central_l, beta_sources[0]) + np.outer(central_r, beta_sources[1]))
     )
 
     times = np.arange(n_times) / sfreq
     line_amp = LINE_RMS_UV * np.sqrt(2) * rng.uniform(0.5, 1.5, n_channels)
     line_phase = rng.uniform(0, 2 * np.pi, n_channels)
-    line = line_amp[:, None] * np.sin(2 * np.pi * line_freq * times + line_phase[:, None])
+    line = line_amp[:, None] * np.sin(
+        2 * np.pi * line_freq * times + line_phase[:, None]
+    )
 
     artifact = np.zeros((n_channels, n_times))
     if artifacts:
@@ -223,14 +265,17 @@ def simulate_eeg_data(
         for onset in rng.integers(0, max(n_times - width, 1), n_blinks):
             artifact[:, onset : onset + width] += BLINK_PEAK_UV * np.outer(eyes, shape)
         temporal = np.maximum(
-            _topography(positions, at("T7"), 0.03), _topography(positions, at("T8"), 0.03)
+            _topography(positions, at("T7"), 0.03),
+            _topography(positions, at("T8"), 0.03),
         )
         burst = int(sfreq)
         for onset in rng.integers(0, max(n_times - burst, 1), 2):
             emg = _shaped_noise(
                 rng, 1, burst, sfreq, lambda f: (f > 25.0).astype(float)
             )[0]
-            artifact[:, onset : onset + burst] += MUSCLE_RMS_UV * np.outer(temporal, emg)
+            artifact[:, onset : onset + burst] += MUSCLE_RMS_UV * np.outer(
+                temporal, emg
+            )
     for channel in noisy_channels:
         index = CHANNELS.index(channel)
         artifact[index] += NOISY_CHANNEL_RMS_UV * rng.standard_normal(n_times)

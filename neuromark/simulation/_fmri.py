@@ -62,8 +62,12 @@ def mni_grid(resolution_mm):
     extent = np.array(template.shape) * np.abs(np.diag(template.affine)[:3])
     shape = tuple(int(np.ceil(e / resolution_mm)) for e in extent)
     resampled = resample_img(
-        template, target_affine=affine, target_shape=shape,
-        interpolation="nearest", force_resample=True, copy_header=True,
+        template,
+        target_affine=affine,
+        target_shape=shape,
+        interpolation="nearest",
+        force_resample=True,
+        copy_header=True,
     )
     return np.asarray(resampled.get_fdata() > 0.5), affine
 
@@ -102,7 +106,9 @@ def roi_voxels(rois, mask, affine, min_radius_mm):
     inside = (distance <= radii) & mask[..., None]
     nearest = np.argmin(np.where(inside, distance, np.inf), axis=-1)
     labels = np.where(inside.any(axis=-1), nearest + 1, 0)
-    empty = [rois["label"].iloc[k] for k in range(len(rois)) if not (labels == k + 1).any()]
+    empty = [
+        rois["label"].iloc[k] for k in range(len(rois)) if not (labels == k + 1).any()
+    ]
     if empty:
         raise ValueError(f"ROIs {empty} hold no brain voxel on this grid")
     return labels
@@ -117,7 +123,7 @@ def nearest_correlation(matrix, floor=1e-3):
 
 
 def _ar1(rng, n_times, n_series, coefficient, mixing=None):
-    """Stationary AR(1) series with unit variance; ``mixing`` correlates the innovations."""
+    """Stationary unit-variance AR(1) series; ``mixing`` correlates innovations."""
     innovations = rng.standard_normal((n_times, n_series))
     if mixing is not None:
         innovations = innovations @ mixing.T
@@ -134,8 +140,10 @@ def _motion(rng, n_volumes, n_spikes):
     steps = rng.normal(0, 0.02, (n_volumes, 6))
     steps[:, 3:] /= HEAD_RADIUS_MM  # rotations in radians of similar displacement
     spikes = np.sort(rng.choice(np.arange(5, n_volumes - 1), n_spikes, replace=False))
-    steps[spikes] += rng.choice([-1, 1], (n_spikes, 6)) * rng.uniform(0.2, 0.4, (n_spikes, 6)) * (
-        np.r_[np.ones(3), np.ones(3) / HEAD_RADIUS_MM]
+    steps[spikes] += (
+        rng.choice([-1, 1], (n_spikes, 6))
+        * rng.uniform(0.2, 0.4, (n_spikes, 6))
+        * (np.r_[np.ones(3), np.ones(3) / HEAD_RADIUS_MM])
     )
     return np.cumsum(steps, axis=0), spikes
 
@@ -163,10 +171,16 @@ def _cosines(n_volumes, tr, cutoff_s=128.0):
     """Discrete cosine basis of a high-pass filter (as fMRIPrep's ``cosine*``)."""
     n_basis = int(np.floor(2 * n_volumes * tr / cutoff_s))
     times = np.arange(n_volumes)
-    return np.column_stack(
-        [np.sqrt(2.0 / n_volumes) * np.cos(np.pi * (times + 0.5) * k / n_volumes)
-         for k in range(1, n_basis + 1)]
-    ) if n_basis else np.empty((n_volumes, 0))
+    return (
+        np.column_stack(
+            [
+                np.sqrt(2.0 / n_volumes) * np.cos(np.pi * (times + 0.5) * k / n_volumes)
+                for k in range(1, n_basis + 1)
+            ]
+        )
+        if n_basis
+        else np.empty((n_volumes, 0))
+    )
 
 
 def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes=2):
@@ -199,7 +213,9 @@ def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes
         The latent ROI signals (percent signal change units).
     """
     n_rois = correlation.shape[0]
-    latent = _ar1(rng, n_volumes, n_rois, AR_COEFFICIENT, np.linalg.cholesky(correlation))
+    latent = _ar1(
+        rng, n_volumes, n_rois, AR_COEFFICIENT, np.linalg.cholesky(correlation)
+    )
     motion, spikes = _motion(rng, n_volumes, n_spikes)
     physio = _ar1(rng, n_volumes, N_COMPCOR, 0.8)
     physio = (physio - physio.mean(0)) / physio.std(0)

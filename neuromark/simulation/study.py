@@ -46,12 +46,23 @@ ACC = ("sgACC", "pgACC", "dACC")
 
 # base correlations of the latent ROI signals (upper triangle, by name)
 BASE_CONNECTIVITY = {
-    ("sgACC", "pgACC"): 0.45, ("pgACC", "dACC"): 0.35, ("sgACC", "dACC"): 0.25,
-    ("mPFC", "pgACC"): 0.45, ("mPFC", "sgACC"): 0.35, ("mPFC", "dACC"): 0.20,
-    ("DLPFC_L", "DLPFC_R"): 0.50, ("DLPFC_L", "dACC"): 0.20, ("DLPFC_R", "dACC"): 0.20,
-    ("DLPFC_L", "sgACC"): -0.10, ("DLPFC_R", "sgACC"): -0.10,
-    ("PAG", "pgACC"): 0.15, ("PAG", "sgACC"): 0.10, ("PAG", "dACC"): 0.10,
-    ("PAG", "mPFC"): 0.05, ("PAG", "DLPFC_L"): 0.05, ("PAG", "DLPFC_R"): 0.05,
+    ("sgACC", "pgACC"): 0.45,
+    ("pgACC", "dACC"): 0.35,
+    ("sgACC", "dACC"): 0.25,
+    ("mPFC", "pgACC"): 0.45,
+    ("mPFC", "sgACC"): 0.35,
+    ("mPFC", "dACC"): 0.20,
+    ("DLPFC_L", "DLPFC_R"): 0.50,
+    ("DLPFC_L", "dACC"): 0.20,
+    ("DLPFC_R", "dACC"): 0.20,
+    ("DLPFC_L", "sgACC"): -0.10,
+    ("DLPFC_R", "sgACC"): -0.10,
+    ("PAG", "pgACC"): 0.15,
+    ("PAG", "sgACC"): 0.10,
+    ("PAG", "dACC"): 0.10,
+    ("PAG", "mPFC"): 0.05,
+    ("PAG", "DLPFC_L"): 0.05,
+    ("PAG", "DLPFC_R"): 0.05,
 }
 # post-treatment connectivity change of responders per unit effect size
 FC_EFFECTS = {
@@ -147,24 +158,31 @@ def _plan(rng, table, responder, rois, effect_size, baseline_effect):
             eeg_effect = EEG_EFFECTS.get(arm, {}) if treated else {}
             gains = amplitude * np.exp(rng.normal(0, 0.08, 3))  # test-retest noise
             eeg = {
-                "paf_hz": paf + rng.normal(0, 0.1)
+                "paf_hz": paf
+                + rng.normal(0, 0.1)
                 + change_scale * eeg_effect.get("paf_shift_hz", 0.0),
                 "aperiodic_exponent": exponent + rng.normal(0, 0.03),
-                "alpha_gain": gains[0] * (1 + change_scale * eeg_effect.get("alpha_gain", 0.0)),
+                "alpha_gain": gains[0]
+                * (1 + change_scale * eeg_effect.get("alpha_gain", 0.0)),
                 "frontal_alpha_gain": gains[1]
                 * (1 + change_scale * eeg_effect.get("frontal_alpha_gain", 0.0)),
-                "beta_gain": gains[2] * (1 + change_scale * eeg_effect.get("beta_gain", 0.0)),
+                "beta_gain": gains[2]
+                * (1 + change_scale * eeg_effect.get("beta_gain", 0.0)),
                 "line_freq": 50.0 if row["site"] == "A" else 60.0,
                 "noisy_channels": [],
             }
             session_jitter = rng.normal(0, 0.03, base.shape)
             matrix = stable + np.triu(session_jitter, 1) + np.triu(session_jitter, 1).T
             if treated:
-                matrix = _add_edges(matrix, labels, FC_EFFECTS.get(arm, {}), change_scale)
+                matrix = _add_edges(
+                    matrix, labels, FC_EFFECTS.get(arm, {}), change_scale
+                )
             sessions[session] = {"eeg": eeg, "fmri": nearest_correlation(matrix)}
         if rng.random() < 0.25:  # some recordings carry a noisy channel to detect
             which = rng.choice(["pre", "post"])
-            sessions[which]["eeg"]["noisy_channels"] = [str(rng.choice(_eeg.CHANNELS[2:]))]
+            sessions[which]["eeg"]["noisy_channels"] = [
+                str(rng.choice(_eeg.CHANNELS[2:]))
+            ]
         plans.append(sessions)
     return plans
 
@@ -183,44 +201,70 @@ def _write_eeg(root, pid, session, task, params, sfreq, duration, seed):
 
     rng = np.random.default_rng(seed)
     data, _ = _eeg.simulate_eeg_data(
-        rng, sfreq=sfreq, duration=duration, paf=params["paf_hz"],
-        exponent=params["aperiodic_exponent"], alpha_gain=params["alpha_gain"],
-        frontal_alpha_gain=params["frontal_alpha_gain"], beta_gain=params["beta_gain"],
-        line_freq=params["line_freq"], noisy_channels=params["noisy_channels"],
+        rng,
+        sfreq=sfreq,
+        duration=duration,
+        paf=params["paf_hz"],
+        exponent=params["aperiodic_exponent"],
+        alpha_gain=params["alpha_gain"],
+        frontal_alpha_gain=params["frontal_alpha_gain"],
+        beta_gain=params["beta_gain"],
+        line_freq=params["line_freq"],
+        noisy_channels=params["noisy_channels"],
     )
     raw = _eeg.make_raw(data, sfreq, params["line_freq"])
     folder = root / pid / f"ses-{session}" / "eeg"
     folder.mkdir(parents=True, exist_ok=True)
     mne.export.export_raw(
-        folder / _bids_name(pid, session, task, "eeg.edf"), raw, fmt="edf",
-        overwrite=True, verbose="error",
+        folder / _bids_name(pid, session, task, "eeg.edf"),
+        raw,
+        fmt="edf",
+        overwrite=True,
+        verbose="error",
     )
     channels = pd.DataFrame(
-        {"name": _eeg.CHANNELS, "type": "EEG", "units": "µV",
-         "low_cutoff": 0.0, "high_cutoff": sfreq / 2, "status": "good"}
+        {
+            "name": _eeg.CHANNELS,
+            "type": "EEG",
+            "units": "µV",
+            "low_cutoff": 0.0,
+            "high_cutoff": sfreq / 2,
+            "status": "good",
+        }
     )
-    channels.to_csv(folder / _bids_name(pid, session, task, "channels.tsv"), sep="\t",
-                    index=False)
+    channels.to_csv(
+        folder / _bids_name(pid, session, task, "channels.tsv"), sep="\t", index=False
+    )
     sidecar = {
-        "TaskName": task, "SamplingFrequency": sfreq,
-        "PowerLineFrequency": params["line_freq"], "EEGReference": "common average",
-        "EEGChannelCount": len(_eeg.CHANNELS), "RecordingDuration": duration,
-        "RecordingType": "continuous", "SoftwareFilters": "n/a",
-        "EEGPlacementScheme": "10-20", "Manufacturer": "neuromark simulator",
+        "TaskName": task,
+        "SamplingFrequency": sfreq,
+        "PowerLineFrequency": params["line_freq"],
+        "EEGReference": "common average",
+        "EEGChannelCount": len(_eeg.CHANNELS),
+        "RecordingDuration": duration,
+        "RecordingType": "continuous",
+        "SoftwareFilters": "n/a",
+        "EEGPlacementScheme": "10-20",
+        "Manufacturer": "neuromark simulator",
     }
     (folder / _bids_name(pid, session, task, "eeg.json")).write_text(
         json.dumps(sidecar, indent=2)
     )
 
 
-def _write_fmri(root, pid, session, task, correlation, roi_labels, mask, affine,
-                n_volumes, tr, seed):
+def _write_fmri(
+    root, pid, session, task, correlation, roi_labels, mask, affine, n_volumes, tr, seed
+):
     import nibabel as nib
 
     rng = np.random.default_rng(seed)
     bold, confounds, latent = _fmri.simulate_bold(
-        rng, correlation=correlation, roi_labels=roi_labels, mask=mask,
-        n_volumes=n_volumes, tr=tr,
+        rng,
+        correlation=correlation,
+        roi_labels=roi_labels,
+        mask=mask,
+        n_volumes=n_volumes,
+        tr=tr,
     )
     folder = root / "derivatives" / "fmriprep" / pid / f"ses-{session}" / "func"
     folder.mkdir(parents=True, exist_ok=True)
@@ -238,12 +282,15 @@ def _write_fmri(root, pid, session, task, correlation, roi_labels, mask, affine,
     mask_img.header.set_sform(affine, code=4)
     nib.save(mask_img, folder / f"{stem}brain_mask.nii.gz")
     (folder / f"{stem}preproc_bold.json").write_text(
-        json.dumps({"RepetitionTime": tr, "TaskName": task, "SkullStripped": False},
-                   indent=2)
+        json.dumps(
+            {"RepetitionTime": tr, "TaskName": task, "SkullStripped": False}, indent=2
+        )
     )
     confounds.to_csv(
         folder / _bids_name(pid, session, task, "desc-confounds_timeseries.tsv"),
-        sep="\t", index=False, na_rep="n/a",
+        sep="\t",
+        index=False,
+        na_rep="n/a",
     )
     return np.corrcoef(latent.T)
 
@@ -251,33 +298,65 @@ def _write_fmri(root, pid, session, task, correlation, roi_labels, mask, affine,
 def _write_unit(unit, root, task, settings, grid):
     kind, pid, session, params, seed = unit
     if kind == "eeg":
-        _write_eeg(root, pid, session, task, params, settings["eeg_sfreq"],
-                   settings["eeg_duration"], seed)
+        _write_eeg(
+            root,
+            pid,
+            session,
+            task,
+            params,
+            settings["eeg_sfreq"],
+            settings["eeg_duration"],
+            seed,
+        )
         return None
     roi_labels, mask, affine = grid
-    return _write_fmri(root, pid, session, task, params, roi_labels, mask, affine,
-                       settings["fmri_volumes"], settings["fmri_tr"], seed)
+    return _write_fmri(
+        root,
+        pid,
+        session,
+        task,
+        params,
+        roi_labels,
+        mask,
+        affine,
+        settings["fmri_volumes"],
+        settings["fmri_tr"],
+        seed,
+    )
 
 
 def _dataset_files(root, n, seed):
     description = {
         "Name": f"neuromark simulated pain trial ({n} participants, seed {seed})",
-        "BIDSVersion": "1.9.0", "DatasetType": "raw",
+        "BIDSVersion": "1.9.0",
+        "DatasetType": "raw",
         "GeneratedBy": [{"Name": "neuromark.simulation"}],
     }
     (root / "dataset_description.json").write_text(json.dumps(description, indent=2))
     fmriprep = root / "derivatives" / "fmriprep"
     fmriprep.mkdir(parents=True, exist_ok=True)
-    (fmriprep / "dataset_description.json").write_text(json.dumps(
-        {"Name": "simulated fMRIPrep derivatives", "BIDSVersion": "1.9.0",
-         "DatasetType": "derivative",
-         "GeneratedBy": [{"Name": "neuromark.simulation"}]}, indent=2))
-    (root / "participants.json").write_text(json.dumps({
-        "intervention": {"Description": "treatment arm"},
-        "site": {"Description": "recording site (A: 50 Hz mains, B: 60 Hz)"},
-        "pain_pre": {"Description": "pain before treatment, 0-10 NRS"},
-        "pain_post": {"Description": "pain after treatment, 0-10 NRS"},
-    }, indent=2))
+    (fmriprep / "dataset_description.json").write_text(
+        json.dumps(
+            {
+                "Name": "simulated fMRIPrep derivatives",
+                "BIDSVersion": "1.9.0",
+                "DatasetType": "derivative",
+                "GeneratedBy": [{"Name": "neuromark.simulation"}],
+            },
+            indent=2,
+        )
+    )
+    (root / "participants.json").write_text(
+        json.dumps(
+            {
+                "intervention": {"Description": "treatment arm"},
+                "site": {"Description": "recording site (A: 50 Hz mains, B: 60 Hz)"},
+                "pain_pre": {"Description": "pain before treatment, 0-10 NRS"},
+                "pain_post": {"Description": "pain after treatment, 0-10 NRS"},
+            },
+            indent=2,
+        )
+    )
     (root / "README").write_text(
         "Simulated study written by neuromark.simulation.simulate_study.\n"
         f"Ground truth: {TRUTH_PATH.as_posix()}\n"
@@ -364,8 +443,9 @@ def simulate_study(
     interventions = tuple(interventions)
     if n_participants < 2 * len(interventions):
         raise ValueError(
-            f"n_participants must be at least 2 per intervention "
-            f"({2 * len(interventions)} for {list(interventions)}), got {n_participants}"
+            "n_participants must be at least 2 per intervention "
+            f"({2 * len(interventions)} for {list(interventions)}), "
+            f"got {n_participants}"
         )
     if effect_size < 0 or baseline_effect < 0:
         raise ValueError("effect_size and baseline_effect must be >= 0")
@@ -403,28 +483,50 @@ def simulate_study(
                 units.append((modality, pid, session, params, unit_seed))
 
     settings = {
-        "eeg_sfreq": eeg_sfreq, "eeg_duration": eeg_duration,
-        "fmri_volumes": fmri_volumes, "fmri_tr": fmri_tr,
+        "eeg_sfreq": eeg_sfreq,
+        "eeg_duration": eeg_duration,
+        "fmri_volumes": fmri_volumes,
+        "fmri_tr": fmri_tr,
     }
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent)
+    )
     try:
         _dataset_files(staging, n_participants, seed)
         table.to_csv(staging / "participants.tsv", sep="\t", index=False, na_rep="n/a")
-        logger.info("Simulating %d recordings of %d participants", len(units),
-                    n_participants)
+        logger.info(
+            "Simulating %d recordings of %d participants", len(units), n_participants
+        )
         sample_corr = Parallel(n_jobs=n_jobs)(
-            delayed(_write_unit)(unit, staging, task, settings, (roi_labels, mask, affine))
+            delayed(_write_unit)(
+                unit, staging, task, settings, (roi_labels, mask, affine)
+            )
             for unit in units
         )
-        truth = _truth(table, responder, plans, rois, roi_labels, units, sample_corr,
-                       dropped, locals_=dict(
-                           seed=seed, effect_size=effect_size,
-                           baseline_effect=baseline_effect, task=task,
-                           eeg_sfreq=eeg_sfreq, eeg_duration=eeg_duration,
-                           fmri_volumes=fmri_volumes, fmri_tr=fmri_tr,
-                           fmri_resolution=fmri_resolution, missing_rate=missing_rate,
-                           modalities=list(modalities),
-                           interventions=list(interventions)))
+        truth = _truth(
+            table,
+            responder,
+            plans,
+            rois,
+            roi_labels,
+            units,
+            sample_corr,
+            dropped,
+            locals_=dict(
+                seed=seed,
+                effect_size=effect_size,
+                baseline_effect=baseline_effect,
+                task=task,
+                eeg_sfreq=eeg_sfreq,
+                eeg_duration=eeg_duration,
+                fmri_volumes=fmri_volumes,
+                fmri_tr=fmri_tr,
+                fmri_resolution=fmri_resolution,
+                missing_rate=missing_rate,
+                modalities=list(modalities),
+                interventions=list(interventions),
+            ),
+        )
         truth_file = staging / TRUTH_PATH
         truth_file.parent.mkdir(parents=True, exist_ok=True)
         truth_file.write_text(json.dumps(truth, indent=1))
@@ -438,55 +540,71 @@ def simulate_study(
     return output_dir
 
 
-def _truth(table, responder, plans, rois, roi_labels, units, sample_corr, dropped,
-           locals_):
+def _truth(
+    table, responder, plans, rois, roi_labels, units, sample_corr, dropped, locals_
+):
     labels = list(rois["label"])
     voxels = {label: int((roi_labels == k + 1).sum()) for k, label in enumerate(labels)}
     sample = {(u[1], u[2]): c for u, c in zip(units, sample_corr) if u[0] == "fmri"}
     participants = {}
     for k, row in table.iterrows():
         pid = row["participant_id"]
-        entry = {"intervention": row["intervention"], "responder": bool(responder[k]),
-                 "sessions": {}}
+        entry = {
+            "intervention": row["intervention"],
+            "responder": bool(responder[k]),
+            "sessions": {},
+        }
         for session in ("pre", "post"):
             plan = plans[k][session]
             matrix = plan["fmri"]
             edges = {
                 edge_name(labels[i], labels[j]): round(float(matrix[i, j]), 6)
-                for i in range(len(labels)) for j in range(i + 1, len(labels))
+                for i in range(len(labels))
+                for j in range(i + 1, len(labels))
             }
             fmri = {"planted_correlation": edges}
             if (pid, session) in sample:
                 observed = sample[(pid, session)]
                 fmri["latent_sample_correlation"] = {
                     edge_name(labels[i], labels[j]): round(float(observed[i, j]), 6)
-                    for i in range(len(labels)) for j in range(i + 1, len(labels))
+                    for i in range(len(labels))
+                    for j in range(i + 1, len(labels))
                 }
-            eeg = {key: (round(value, 6) if isinstance(value, float) else value)
-                   for key, value in plan["eeg"].items()}
+            eeg = {
+                key: (round(value, 6) if isinstance(value, float) else value)
+                for key, value in plan["eeg"].items()
+            }
             entry["sessions"][session] = {"eeg": eeg, "fmri": fmri}
         participants[pid] = entry
     return {
         "settings": locals_,
         "model": {
             "eeg": {
-                "channels": list(_eeg.CHANNELS), "montage": _eeg.MONTAGE,
+                "channels": list(_eeg.CHANNELS),
+                "montage": _eeg.MONTAGE,
                 "background_rms_uv": _eeg.BACKGROUND_RMS_UV,
-                "alpha_rms_uv": _eeg.ALPHA_RMS_UV, "alpha_sd_hz": _eeg.ALPHA_SD_HZ,
+                "alpha_rms_uv": _eeg.ALPHA_RMS_UV,
+                "alpha_sd_hz": _eeg.ALPHA_SD_HZ,
                 "frontal_alpha_rms_uv": _eeg.FRONTAL_ALPHA_RMS_UV,
-                "beta_rms_uv": _eeg.BETA_RMS_UV, "beta_center_hz": _eeg.BETA_CENTER_HZ,
-                "effects_per_unit": EEG_EFFECTS, "baseline_paf_difference_hz":
-                    BASELINE_PAF_HZ * locals_["baseline_effect"],
+                "beta_rms_uv": _eeg.BETA_RMS_UV,
+                "beta_center_hz": _eeg.BETA_CENTER_HZ,
+                "effects_per_unit": EEG_EFFECTS,
+                "baseline_paf_difference_hz": BASELINE_PAF_HZ
+                * locals_["baseline_effect"],
             },
             "fmri": {
                 "rois": rois[["label", "x", "y", "z", "radius_mm"]].to_dict("records"),
-                "roi_voxels": voxels, "planting_min_radius_mm": locals_["fmri_resolution"],
+                "roi_voxels": voxels,
+                "planting_min_radius_mm": locals_["fmri_resolution"],
                 "signal_percent": _fmri.SIGNAL_PERCENT,
                 "voxel_noise_percent": _fmri.VOXEL_NOISE_PERCENT,
-                "effects_per_unit": {arm: {edge_name(*e): v for e, v in eff.items()}
-                                     for arm, eff in FC_EFFECTS.items()},
-                "baseline_effects_per_unit": {edge_name(*e): v
-                                              for e, v in BASELINE_FC.items()},
+                "effects_per_unit": {
+                    arm: {edge_name(*e): v for e, v in eff.items()}
+                    for arm, eff in FC_EFFECTS.items()
+                },
+                "baseline_effects_per_unit": {
+                    edge_name(*e): v for e, v in BASELINE_FC.items()
+                },
             },
         },
         "dropped_recordings": dropped,

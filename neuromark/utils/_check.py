@@ -41,5 +41,7 @@ def suggest(word, candidates):
     prefixed = [c for low, c in by_lower.items() if low.startswith(str(word).lower())]
     if len(prefixed) == 1:
         return f" Did you mean {prefixed[0]!r}?"
-    matches = difflib.get_close_matches(str(word).lower(), list(by_lower), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(
+        str(word).lower(), list(by_lower), n=1, cutoff=0.6
+    )
     return f" Did you mean {by_lower[matches[0]]!r}?" if matches else ""

@@ -42,11 +42,11 @@ def fill_doc(obj):
         default=0,
     )
     pad = " " * indent
-    filled = {
-        key: value.replace("\n", "\n" + pad) for key, value in docdict.items()
-    }
+    filled = {key: value.replace("\n", "\n" + pad) for key, value in docdict.items()}
     try:
         obj.__doc__ = doc % filled
     except (KeyError, ValueError) as err:
-        raise RuntimeError(f"Error filling the docstring of {obj.__name__}: {err}")
+        raise RuntimeError(
+            f"Error filling the docstring of {obj.__name__}: {err}"
+        ) from err
     return obj

@@ -126,7 +126,9 @@ def warn(message, category=UserWarning):
     """
     frame = inspect.currentframe().f_back  # whoever called warn()
     stacklevel = 2
-    while frame is not None and frame.f_globals.get("__name__", "").startswith("neuromark"):
+    while frame is not None and frame.f_globals.get("__name__", "").startswith(
+        "neuromark"
+    ):
         frame = frame.f_back
         stacklevel += 1
     logger.warning(message)
