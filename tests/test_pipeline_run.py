@@ -13,6 +13,9 @@ OUTPUTS = [
     "recordings.tsv",
     "dataset_summary.tsv",
     "dataset_description.json",
+    "features_long.tsv",
+    "features_wide.tsv",
+    "eeg_qc.tsv",
     "provenance.json",
     "report.html",
     "logs/errors.tsv",
@@ -35,7 +38,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     assert provenance["config_sha256"] == config.hash()
     assert provenance["neuromark_version"] == __version__
     assert provenance["versions"]["mne"] and provenance["versions"]["nilearn"]
-    assert set(provenance["timings_s"]) == {"discover", "check"}
+    assert set(provenance["timings_s"]) == {"discover", "check", "eeg"}
     edf = "sub-01/ses-pre/eeg/sub-01_ses-pre_task-rest_eeg.edf"
     assert provenance["inputs_sha256"][edf] == file_sha256(study_root / edf)
     assert len(provenance["inputs_sha256"]) == 1 + 6 * 2 * (3 + 4)
@@ -87,7 +90,7 @@ def test_bad_recordings_are_skipped_and_logged(study_copy, tmp_path):
     assert summary.loc["sub-05", "fmri_pre"] == "error"
     assert summary.loc["sub-01", "n_recordings"] == 4  # the others complete
     log = (tmp_path / "out/logs/neuromark.log").read_text()
-    assert "sub-02 ses-post eeg skipped" in log
+    assert "sub-02 ses-post eeg (sub-02_ses-post_task-rest_eeg.edf) skipped at step check" in log
     # on_error='abort' stops at the first bad recording
     with pytest.raises(NeuromarkError, match="Aborting.*sub-02 ses-post eeg"):
         _run(study_copy, tmp_path / "abort", on_error="abort")

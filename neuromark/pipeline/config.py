@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..eeg.settings import EEGSettings
 from ..exceptions import ConfigError
 from ..utils._check import suggest
 
@@ -94,6 +95,11 @@ class PipelineConfig(_Strict):
         "continue",
         description="What a bad recording does: 'continue' logs it in logs/errors.tsv "
         "and goes on, 'abort' stops the run.",
+    )
+
+    eeg: EEGSettings = Field(
+        default_factory=EEGSettings,
+        description="EEG preprocessing and spectral markers.",
     )
 
     @field_validator("n_jobs")

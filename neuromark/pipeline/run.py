@@ -7,11 +7,17 @@ Steps so far:
     label responders.
 ``check``
     Read every recording's header in parallel (:func:`neuromark.io.check_recording`)
-    and hash its files; a bad recording is logged and skipped (or aborts the
-    run with ``on_error="abort"``).
+    and hash its files.
+``eeg``
+    Preprocess every EEG recording and extract its spectral neuromarkers in
+    parallel (:func:`neuromark.eeg.recording_features`).
+
+In every step a bad recording is logged with its file and the reason and
+skipped (or aborts the run with ``on_error="abort"``); the others complete.
 
 Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
-``dataset_summary.tsv``, ``dataset_description.json``, ``logs/errors.tsv``,
+``dataset_summary.tsv``, ``features_long.tsv``, ``features_wide.tsv``,
+``eeg_qc.tsv``, ``dataset_description.json``, ``logs/errors.tsv``,
 ``logs/neuromark.log``, ``provenance.json`` and ``report.html``.
 """
 
@@ -23,32 +29,71 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from .. import __version__
+from ..eeg import recording_features
 from ..exceptions import NeuromarkError
+from ..features import sort_long, to_wide
 from ..io import check_recording, discover_study
 from ..report import write_report
 from ..utils._files import ensure_output_dir, file_sha256, write_json, write_tsv
 from ..utils._logging import logger, verbose
 from .provenance import Timer, provenance_record
 
-STEPS = ("discover", "check")
+STEPS = ("discover", "check", "eeg")
 ERROR_COLUMNS = ["participant_id", "session", "modality", "path", "problem"]
 
 
-def _check_one(recording, root):
-    """Check one recording and hash its files; return a result row (never raises)."""
-    files = [recording.path, *recording.companions.values()]
-    row = {
+def _unit(recording):
+    return {
         "participant_id": recording.participant_id,
         "session": recording.session,
         "modality": recording.modality,
-        "path": str(recording.path.relative_to(root)),
     }
+
+
+def _isolated(func, recording, *args):
+    """Run ``func(recording, *args)``; turn a neuromark error into a result.
+
+    Returns ``(True, value)`` or ``(False, message)``, so one bad recording
+    never stops a parallel batch.
+    """
     try:
-        info = check_recording(recording)
+        return True, func(recording, *args)
     except NeuromarkError as err:
-        return row | {"status": "error", "problem": str(err)}, {}
-    hashes = {str(f.relative_to(root)): file_sha256(f) for f in files}
-    return row | {"status": "ok", "problem": ""} | info, hashes
+        return False, str(err)
+
+
+def _run_units(step, func, recordings, config, *args):
+    """Run one step over recordings in parallel; log and collect the failures.
+
+    Returns
+    -------
+    results : list of (Recording, object)
+        Successful units and their value.
+    errors : pandas.DataFrame
+        Failed units (``ERROR_COLUMNS`` plus ``stage``).
+    """
+    outcomes = Parallel(n_jobs=config.n_jobs)(
+        delayed(_isolated)(func, rec, *args) for rec in recordings
+    )
+    results, failures = [], []
+    for rec, (ok, value) in zip(recordings, outcomes):
+        if ok:
+            results.append((rec, value))
+            continue
+        logger.error("%s skipped at step %s: %s", rec, step, value)
+        failures.append(
+            _unit(rec) | {"path": str(rec.path), "problem": value, "stage": step}
+        )
+        if config.on_error == "abort":
+            raise NeuromarkError(f"Aborting (on_error='abort'): {rec}: {value}")
+    return results, pd.DataFrame(failures, columns=[*ERROR_COLUMNS, "stage"])
+
+
+def _check_one(recording, root):
+    """Header check and file hashes of one recording."""
+    info = check_recording(recording)
+    files = [recording.path, *recording.companions.values()]
+    return info, {str(f.relative_to(root)): file_sha256(f) for f in files}
 
 
 @contextlib.contextmanager
@@ -106,37 +151,51 @@ def run_pipeline(config, *, steps=None, verbose=None):
                 interventions=config.interventions,
                 responder_threshold=config.responder_threshold,
             )
-        errors = study.problems.assign(stage="discover")
-        checked = pd.DataFrame()
+        errors = [study.problems.assign(stage="discover")]
         hashes = {"participants.tsv": file_sha256(study.root / "participants.tsv")}
+        usable = list(study.recordings)
+        checked = pd.DataFrame()
         if "check" in steps:
             with timer("check"):
-                results = Parallel(n_jobs=config.n_jobs)(
-                    delayed(_check_one)(rec, study.root) for rec in study.recordings
+                results, failed = _run_units(
+                    "check", _check_one, usable, config, study.root
                 )
-            checked = pd.DataFrame([row for row, _ in results])
-            for _, file_hashes in results:
-                hashes.update(file_hashes)
-            bad = checked[checked["status"] == "error"] if len(checked) else checked
-            for row in bad.itertuples():
-                logger.error(
-                    "%s ses-%s %s skipped: %s",
-                    row.participant_id,
-                    row.session,
-                    row.modality,
-                    row.problem,
-                )
-            errors = pd.concat(
-                [errors, bad[ERROR_COLUMNS].assign(stage="check")], ignore_index=True
+            rows = [
+                _unit(rec)
+                | {"path": str(rec.path.relative_to(study.root)), "status": "ok"}
+                | info
+                for rec, (info, _) in results
+            ]
+            rows += [
+                row
+                | {
+                    "path": str(Path(row["path"]).relative_to(study.root)),
+                    "status": "error",
+                }
+                for row in failed.to_dict("records")
+            ]
+            checked = (
+                pd.DataFrame(rows)
+                .drop(columns=["stage"], errors="ignore")
+                .sort_values(["participant_id", "session", "modality"], kind="stable")
+                .reset_index(drop=True)
             )
-            if config.on_error == "abort" and len(bad):
-                first = bad.iloc[0]
-                raise NeuromarkError(
-                    f"Aborting (on_error='abort'): {first.participant_id} "
-                    f"ses-{first.session} {first.modality}: {first.problem}"
+            for _, (_, file_hashes) in results:
+                hashes.update(file_hashes)
+            usable = [rec for rec, _ in results]
+            errors.append(failed)
+        tables = {}
+        if "eeg" in steps and "eeg" in config.modalities:
+            with timer("eeg"):
+                eeg_units = [rec for rec in usable if rec.modality == "eeg"]
+                results, failed = _run_units(
+                    "eeg", recording_features, eeg_units, config, config.eeg
                 )
-        summary = _summary(study, checked)
-        _write_outputs(output_dir, study, checked, summary, errors)
+            errors.append(failed)
+            tables.update(_feature_tables(results, study, config))
+        errors = pd.concat(errors, ignore_index=True)
+        summary = _summary(study, errors)
+        _write_outputs(output_dir, study, checked, summary, errors, tables)
         record = provenance_record(
             config, input_hashes=hashes, timer=timer, steps=steps
         )
@@ -165,25 +224,43 @@ def run_pipeline(config, *, steps=None, verbose=None):
         "recordings": checked,
         "summary": summary,
         "errors": errors,
+        **tables,
     }
 
 
-def _summary(study, checked):
-    """Dataset summary with header-check failures marked ``"error"``."""
+def _summary(study, errors):
+    """Dataset summary with recordings that failed a step marked ``"error"``."""
     summary = study.summary()
-    if len(checked):
-        for row in checked[checked["status"] == "error"].itertuples():
-            column = f"{row.modality}_{row.session}"
-            summary.loc[summary["participant_id"] == row.participant_id, column] = (
-                "error"
-            )
-            summary.loc[
-                summary["participant_id"] == row.participant_id, "n_recordings"
-            ] -= 1
+    failed = errors[errors["stage"] != "discover"].drop_duplicates(
+        ["participant_id", "session", "modality"]
+    )
+    for row in failed.itertuples():
+        rows = summary["participant_id"] == row.participant_id
+        summary.loc[rows, f"{row.modality}_{row.session}"] = "error"
+        summary.loc[rows, "n_recordings"] -= 1
     return summary
 
 
-def _write_outputs(output_dir, study, checked, summary, errors):
+def _feature_tables(results, study, config):
+    """Long and wide feature tables and the EEG QC table from step results."""
+    if not results:
+        return {}
+    long = sort_long(
+        pd.concat([features for _, (features, _) in results], ignore_index=True)
+    )
+    sessions = (config.sessions.pre, config.sessions.post)
+    wide = to_wide(
+        long, sessions=sessions, participants=list(study.participants["participant_id"])
+    )
+    qc = pd.DataFrame([qc for _, (_, qc) in results])
+    qc["bad_channels"] = qc["bad_channels"].map(
+        lambda bads: ";".join(f"{ch}:{why}" for ch, why in bads.items())
+    )
+    qc["notch_hz"] = qc["notch_hz"].map(lambda hz: ";".join(f"{f:g}" for f in hz))
+    return {"features_long": long, "features_wide": wide, "eeg_qc": qc}
+
+
+def _write_outputs(output_dir, study, checked, summary, errors, tables):
     columns = [
         c
         for c in (
@@ -204,6 +281,8 @@ def _write_outputs(output_dir, study, checked, summary, errors):
     if len(checked):
         write_tsv(output_dir / "recordings.tsv", checked, index=False)
     write_tsv(output_dir / "dataset_summary.tsv", summary, index=False)
+    for name, table in tables.items():
+        write_tsv(output_dir / f"{name}.tsv", table, index=False)
     write_tsv(output_dir / "logs" / "errors.tsv", errors, index=False)
     write_json(
         output_dir / "dataset_description.json",

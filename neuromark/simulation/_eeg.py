@@ -10,7 +10,8 @@ The model, per channel ``c`` (all amplitudes in µV):
 * frontal alpha: a second narrow-band source at the PAF, frontal topography;
 * beta: two narrow-band sources at 20 Hz over left and right central cortex;
 * line noise at the site's mains frequency, eye blinks on frontal channels,
-  muscle bursts on temporal channels, and optionally noisy channels.
+  muscle bursts on temporal channels, and optionally noisy channels;
+* a gain per electrode (log-normal, 10 %), as contact quality varies.
 
 Narrow-band sources are white noise shaped by a Gaussian in frequency, so the
 rhythm waxes and wanes as real alpha does and its power is known exactly.
@@ -66,6 +67,8 @@ BLINK_PEAK_UV = 120.0
 BLINK_RATE_HZ = 0.15
 MUSCLE_RMS_UV = 12.0
 NOISY_CHANNEL_RMS_UV = 40.0
+VOLUME_CONDUCTION_M = 0.05  # width of the Gaussian mixing kernel of the background
+ELECTRODE_GAIN_SD = 0.1  # log-normal spread of electrode gains (impedance, contact)
 
 
 def channel_positions(channels=CHANNELS, montage=MONTAGE):
@@ -224,7 +227,7 @@ def simulate_eeg_data(
 
     # aperiodic background mixed by volume conduction (rows of unit norm keep RMS)
     distance = np.linalg.norm(positions[:, None] - positions[None], axis=-1)
-    mixing = np.exp(-(distance**2) / (2 * 0.03**2))
+    mixing = np.exp(-(distance**2) / (2 * VOLUME_CONDUCTION_M**2))
     mixing /= np.linalg.norm(mixing, axis=1, keepdims=True)
     aperiodic = (
         BACKGROUND_RMS_UV
@@ -288,6 +291,8 @@ def simulate_eeg_data(
         "line": line,
         "artifacts": artifact,
     }
+    gains = np.exp(rng.normal(0.0, ELECTRODE_GAIN_SD, n_channels))[:, None]
+    components = {name: gains * part for name, part in components.items()}
     data = sum(components.values()) * 1e-6
     return data, components
 

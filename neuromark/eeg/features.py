@@ -1,0 +1,250 @@
+"""EEG neuromarkers of one recording as rows of the long feature table.
+
+Feature vocabulary (``feature``, ``unit``), per channel and per region of
+``atlases/eeg_regions.tsv`` unless noted:
+
+====================================  ==============  ==========================
+feature                               unit            definition
+====================================  ==============  ==========================
+``<band>_power``                      µV²             PSD integrated over band
+``<band>_relpower``                   fraction        band / total-range power
+``<band>_logpower``                   log10(µV²)      log10 of ``<band>_power``
+``paf``                               Hz              alpha peak (parabolic)
+``paf_cog``                           Hz              alpha centre of gravity
+``aperiodic_exponent``                1               FOOOF 1/f exponent
+``aperiodic_offset``                  log10(µV²/Hz)   FOOOF 1/f offset
+``<band>_periodic_power``             µV²             power above the 1/f fit
+``alpha_asymmetry`` (pair ``R-L``)    ln ratio        ln P_R - ln P_L (alpha)
+====================================  ==============  ==========================
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ..atlases import read_eeg_regions
+from ..exceptions import DataFileError
+from ..utils._logging import logger
+from . import spectral
+from .preprocessing import preprocess
+from .settings import EEGSettings, check_bands
+
+COLUMNS = ["feature", "location", "value", "unit"]
+
+
+def _rows(feature, locations, values, unit):
+    return [
+        (feature, loc, float(v), unit)
+        for loc, v in zip(locations, np.atleast_1d(values))
+    ]
+
+
+def region_spectra(psd, ch_names, regions):
+    """Average channel spectra within each region.
+
+    Parameters
+    ----------
+    psd : ndarray, shape (n_channels, n_freqs)
+        Channel PSDs.
+    ch_names : list of str
+        Channel names of ``psd`` rows.
+    regions : dict of str to list of str
+        Region name to its channels.
+
+    Returns
+    -------
+    names : list of str
+        Regions with at least one channel present.
+    region_psd : ndarray, shape (n_regions, n_freqs)
+        Mean PSD over the region's channels that are present.
+    """
+    index = {name: k for k, name in enumerate(ch_names)}
+    names, spectra = [], []
+    for region, channels in regions.items():
+        present = [index[ch] for ch in channels if ch in index]
+        if not present:
+            logger.warning(
+                "EEG region %r: none of %s recorded; skipped", region, channels
+            )
+            continue
+        if len(present) < len(channels):
+            missing = [ch for ch in channels if ch not in index]
+            logger.info(
+                "EEG region %r: %s not recorded; using the others", region, missing
+            )
+        names.append(region)
+        spectra.append(psd[present].mean(axis=0))
+    return names, np.array(spectra).reshape(len(spectra), psd.shape[1])
+
+
+def spectral_markers(psd, freqs, locations, settings, ch_names=None):
+    """Compute every spectral marker of a set of spectra.
+
+    Parameters
+    ----------
+    psd : ndarray, shape (n_locations, n_freqs)
+        PSD (µV²/Hz) per location.
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz).
+    locations : list of str
+        Location (channel or region) name of each row.
+    settings : SpectralSettings
+        Bands, ranges and asymmetry pairs.
+    ch_names : list of str | None
+        Channel names, when the rows include channels (for asymmetry pairs).
+
+    Returns
+    -------
+    features : pandas.DataFrame
+        Columns ``feature``, ``location``, ``value``, ``unit``.
+    """
+    rows = []
+    total = spectral.band_power(psd, freqs, *settings.relative_range)
+    alpha_power = None
+    for band, (fmin, fmax) in settings.bands.items():
+        power = spectral.band_power(psd, freqs, fmin, fmax)
+        if band == "alpha":
+            alpha_power = power
+        rows += _rows(f"{band}_power", locations, power, "µV²")
+        rows += _rows(f"{band}_relpower", locations, power / total, "fraction")
+        rows += _rows(f"{band}_logpower", locations, np.log10(power), "log10(µV²)")
+    rows += _rows(
+        "paf", locations, spectral.peak_frequency(psd, freqs, *settings.paf_range), "Hz"
+    )
+    rows += _rows(
+        "paf_cog",
+        locations,
+        spectral.centre_of_gravity(psd, freqs, *settings.cog_range),
+        "Hz",
+    )
+    offset, exponent, _ = spectral.fit_aperiodic(psd, freqs, settings.aperiodic_range)
+    rows += _rows("aperiodic_exponent", locations, exponent, "1")
+    rows += _rows("aperiodic_offset", locations, offset, "log10(µV²/Hz)")
+    for band in settings.periodic_bands:
+        fmin, fmax = settings.bands[band]
+        rows += _rows(
+            f"{band}_periodic_power",
+            locations,
+            spectral.periodic_power(psd, freqs, fmin, fmax, offset, exponent),
+            "µV²",
+        )
+    if ch_names is not None and alpha_power is not None:
+        index = {name: k for k, name in enumerate(locations)}
+        for right, left in settings.asymmetry_pairs:
+            if right in index and left in index:
+                value = spectral.asymmetry(
+                    alpha_power[index[right]], alpha_power[index[left]]
+                )
+                rows.append(
+                    ("alpha_asymmetry", f"{right}-{left}", float(value), "ln ratio")
+                )
+            else:
+                logger.warning(
+                    "alpha asymmetry %s-%s: channel not recorded; skipped", right, left
+                )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def epochs_psd(epochs, settings):
+    """PSD of clean epochs (µV²/Hz) with the configured estimator."""
+    top = max(fmax for _, fmax in settings.bands.values())
+    fmax = max(top, settings.relative_range[1], settings.aperiodic_range[1])
+    return spectral.psd_array(
+        epochs.get_data(),
+        epochs.info["sfreq"],
+        method=settings.method,
+        window_seconds=settings.window_seconds,
+        overlap=settings.overlap,
+        fmin=0.0,
+        fmax=fmax,
+    )
+
+
+def extract_eeg_features(raw, settings=None, *, line_freq=None):
+    """Preprocess a recording and compute all its spectral neuromarkers.
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+        Resting EEG.
+    settings : EEGSettings | None
+        Preprocessing and spectral settings (defaults if ``None``).
+    line_freq : float | None
+        Mains frequency (Hz) for the automatic notch.
+
+    Returns
+    -------
+    features : pandas.DataFrame
+        Long table: ``feature``, ``location``, ``value``, ``unit``.
+    qc : dict
+        Preprocessing QC (see :func:`neuromark.eeg.preprocessing.preprocess`).
+    """
+    settings = settings or EEGSettings()
+    sfreq = (
+        raw.info["sfreq"]
+        if settings.preprocessing.resample_sfreq is None
+        else (settings.preprocessing.resample_sfreq)
+    )
+    try:
+        check_bands(settings.spectral.bands, sfreq=sfreq)
+    except ValueError as err:
+        raise DataFileError(
+            raw.filenames[0] if raw.filenames else "<Raw>", str(err)
+        ) from None
+    epochs, qc = preprocess(raw, settings.preprocessing, line_freq=line_freq)
+    psd, freqs = epochs_psd(epochs, settings.spectral)
+    ch_names = list(epochs.ch_names)
+    features = spectral_markers(
+        psd, freqs, ch_names, settings.spectral, ch_names=ch_names
+    )
+    if settings.spectral.regions:
+        names, region_psd = region_spectra(psd, ch_names, read_eeg_regions())
+        if names:
+            regional = spectral_markers(region_psd, freqs, names, settings.spectral)
+            features = pd.concat([features, regional], ignore_index=True)
+    return features, qc
+
+
+def read_line_frequency(recording):
+    """Mains frequency from the EEG sidecar (``PowerLineFrequency``), or None."""
+    sidecar = recording.companions.get("sidecar")
+    if sidecar is None:
+        return None
+    value = json.loads(sidecar.read_text()).get("PowerLineFrequency")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def recording_features(recording, settings=None):
+    """Read one EEG recording and extract its features (pipeline unit of work).
+
+    Parameters
+    ----------
+    recording : neuromark.io.Recording
+        An EEG recording.
+    settings : EEGSettings | None
+        Settings.
+
+    Returns
+    -------
+    features : pandas.DataFrame
+        Long table with ``participant_id``, ``session`` and ``modality`` added.
+    qc : dict
+        Preprocessing QC with the unit's identifiers.
+    """
+    from ..io import read_eeg_header
+
+    raw = read_eeg_header(recording.path)
+    features, qc = extract_eeg_features(
+        raw, settings, line_freq=read_line_frequency(recording)
+    )
+    ids = {
+        "participant_id": recording.participant_id,
+        "session": recording.session,
+        "modality": "eeg",
+    }
+    features = features.assign(**ids)[list(ids) + COLUMNS]
+    return features, ids | qc

@@ -1,0 +1,240 @@
+"""Typed settings of EEG preprocessing and spectral markers (defaults documented).
+
+They nest into the pipeline config under ``eeg:``; every field has a default,
+so ``eeg:`` may be omitted entirely.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def default_bands():
+    """Bands of ``atlases/frequency_bands.tsv`` as ``{name: (fmin, fmax)}``."""
+    from ..atlases import read_frequency_bands
+
+    table = read_frequency_bands()
+    return {row.band: (float(row.fmin), float(row.fmax)) for row in table.itertuples()}
+
+
+def check_bands(bands, *, sfreq=None):
+    """Validate a band dictionary: increasing edges, no overlap, below Nyquist.
+
+    Parameters
+    ----------
+    bands : dict of str to (float, float)
+        Band name to ``(fmin, fmax)`` in Hz.
+    sfreq : float | None
+        Sampling rate (Hz); when given, every band must lie below Nyquist.
+
+    Returns
+    -------
+    bands : dict of str to tuple of float
+        The same bands, sorted by lower edge.
+    """
+    if not bands:
+        raise ValueError("at least one frequency band is required")
+    ordered = sorted(
+        ((name, tuple(map(float, edges))) for name, edges in bands.items()),
+        key=lambda item: item[1][0],
+    )
+    for name, (fmin, fmax) in ordered:
+        if not 0 <= fmin < fmax:
+            raise ValueError(
+                f"band {name!r} has inverted or empty edges ({fmin}, {fmax}); "
+                "expected 0 <= fmin < fmax"
+            )
+        if sfreq is not None and fmax > sfreq / 2:
+            raise ValueError(
+                f"band {name!r} reaches {fmax} Hz but the sampling rate {sfreq} Hz "
+                f"only resolves frequencies below {sfreq / 2} Hz"
+            )
+    for (name_a, (_, fmax_a)), (name_b, (fmin_b, _)) in zip(ordered, ordered[1:]):
+        if fmin_b < fmax_a:
+            raise ValueError(
+                f"bands {name_a!r} and {name_b!r} overlap ({name_a} ends at {fmax_a} Hz, "
+                f"{name_b} starts at {fmin_b} Hz)"
+            )
+    return dict(ordered)
+
+
+class BadChannelSettings(_Strict):
+    """Detection of bad channels (interpolated by spherical splines)."""
+
+    detect: bool = Field(True, description="Detect and interpolate bad channels.")
+    flat_uv: float = Field(
+        0.5,
+        ge=0,
+        description="A channel whose standard deviation is below this (µV) is flat.",
+    )
+    deviation_z: float = Field(
+        5.0,
+        gt=0,
+        description="Robust z-score of a channel's log standard deviation "
+        "above which it is noisy (PREP 'deviation' criterion, Bigdely-Shamlo et al. 2015).",
+    )
+    min_correlation: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="A channel whose highest absolute correlation with "
+        "any other channel is below this is bad (PREP 'correlation' criterion).",
+    )
+    max_fraction: float = Field(
+        0.25,
+        gt=0,
+        lt=1,
+        description="Refuse a recording with more than this fraction of bad channels.",
+    )
+
+
+class PreprocessingSettings(_Strict):
+    """Preprocessing of resting EEG before spectra (all steps recorded in QC)."""
+
+    montage: str = Field(
+        "colin27_1020",
+        description="MNE built-in montage used when the file has no "
+        "electrode positions (needed for interpolation and topomaps).",
+    )
+    resample_sfreq: float | None = Field(
+        None, gt=0, description="Resample to this rate (Hz); null keeps the original."
+    )
+    l_freq: float | None = Field(
+        1.0, ge=0, description="High-pass edge (Hz); null: none."
+    )
+    h_freq: float | None = Field(
+        45.0, gt=0, description="Low-pass edge (Hz); null: none."
+    )
+    notch: Literal["auto", "off"] | float = Field(
+        "auto",
+        description="Notch filter at the mains frequency and harmonics: 'auto' "
+        "reads PowerLineFrequency from the EEG sidecar, a number forces it, 'off' skips.",
+    )
+    reference: Literal["average"] | list[str] | None = Field(
+        "average",
+        description="Re-reference: 'average', a list of channels, or null to "
+        "keep the recording's reference.",
+    )
+    bad_channels: BadChannelSettings = Field(
+        default_factory=BadChannelSettings, description="Bad-channel detection."
+    )
+    epoch_length: float = Field(
+        4.0, gt=0, description="Length (s) of the fixed-length epochs."
+    )
+    reject_ptp_uv: float | None = Field(
+        150.0,
+        gt=0,
+        description="Drop epochs whose peak-to-peak amplitude exceeds this "
+        "(µV) on any channel; null keeps all.",
+    )
+    min_clean_seconds: float = Field(
+        30.0, ge=0, description="Refuse a recording with less clean data than this (s)."
+    )
+
+    @model_validator(mode="after")
+    def _filter_edges(self):
+        if (
+            self.l_freq is not None
+            and self.h_freq is not None
+            and self.l_freq >= self.h_freq
+        ):
+            raise ValueError(
+                f"l_freq ({self.l_freq}) must be below h_freq ({self.h_freq})"
+            )
+        return self
+
+
+class SpectralSettings(_Strict):
+    """Power spectrum and the markers read from it."""
+
+    method: Literal["welch", "multitaper"] = Field(
+        "welch", description="PSD estimator: Welch (Hann windows) or multitaper."
+    )
+    window_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Welch segment length (s); frequency resolution is its "
+        "inverse. Must not exceed the epoch length.",
+    )
+    overlap: float = Field(
+        0.5, ge=0, lt=1, description="Welch segment overlap (fraction)."
+    )
+    bands: dict[str, tuple[float, float]] = Field(
+        default_factory=default_bands,
+        description="Frequency bands {name: [fmin, fmax]} "
+        "in Hz, half-open [fmin, fmax); default from atlases/frequency_bands.tsv.",
+    )
+    relative_range: tuple[float, float] = Field(
+        (1.0, 45.0),
+        description="Frequency range (Hz) of the total power that relative "
+        "power divides by.",
+    )
+    paf_range: tuple[float, float] = Field(
+        (7.0, 14.0), description="Search range (Hz) of the peak alpha frequency."
+    )
+    cog_range: tuple[float, float] = Field(
+        (8.0, 12.0),
+        description="Range (Hz) of the alpha centre of gravity (Furman et "
+        "al. 2018 used 8-12 Hz).",
+    )
+    aperiodic_range: tuple[float, float] = Field(
+        (2.0, 40.0),
+        description="Fit range (Hz) of the aperiodic (1/f) component "
+        "(FOOOF/specparam, Donoghue et al. 2020).",
+    )
+    periodic_bands: tuple[str, ...] = Field(
+        ("alpha", "beta"),
+        description="Bands whose aperiodic-corrected power is reported.",
+    )
+    asymmetry_pairs: tuple[tuple[str, str], ...] = Field(
+        (("F4", "F3"),),
+        description="Channel pairs (right, left) for alpha asymmetry "
+        "ln(P_right) - ln(P_left) (Allen et al. 2004).",
+    )
+    regions: bool = Field(
+        True,
+        description="Also report markers of the electrode regions in "
+        "atlases/eeg_regions.tsv.",
+    )
+
+    @field_validator("bands")
+    @classmethod
+    def _valid_bands(cls, bands):
+        return check_bands(bands)
+
+    @model_validator(mode="after")
+    def _ranges(self):
+        for name in ("relative_range", "paf_range", "cog_range", "aperiodic_range"):
+            low, high = getattr(self, name)
+            if not 0 <= low < high:
+                raise ValueError(f"{name} must be increasing, got ({low}, {high})")
+        unknown = [b for b in self.periodic_bands if b not in self.bands]
+        if unknown:
+            raise ValueError(
+                f"periodic_bands {unknown} are not in bands {list(self.bands)}"
+            )
+        return self
+
+
+class EEGSettings(_Strict):
+    """EEG settings of the pipeline."""
+
+    preprocessing: PreprocessingSettings = Field(
+        default_factory=PreprocessingSettings, description="Preprocessing."
+    )
+    spectral: SpectralSettings = Field(
+        default_factory=SpectralSettings, description="Spectra and spectral markers."
+    )
+
+    @model_validator(mode="after")
+    def _window_fits_epoch(self):
+        if self.spectral.window_seconds > self.preprocessing.epoch_length:
+            raise ValueError(
+                f"spectral.window_seconds ({self.spectral.window_seconds}) exceeds "
+                f"preprocessing.epoch_length ({self.preprocessing.epoch_length})"
+            )
+        return self

@@ -1,0 +1,79 @@
+"""The tidy feature tables of the output contract.
+
+``features_long.tsv``: one row per participant x session x modality x feature
+x location (``participant_id, session, modality, feature, location, value,
+unit``). ``features_wide.tsv``: one row per participant with
+``<modality>_<feature>_<location>_<pre|post|change>`` columns, change being
+post - pre.
+"""
+
+import pandas as pd
+
+LONG_COLUMNS = [
+    "participant_id",
+    "session",
+    "modality",
+    "feature",
+    "location",
+    "value",
+    "unit",
+]
+
+
+def sort_long(long):
+    """Sort a long table in a stable, documented order (rows and columns)."""
+    missing = [c for c in LONG_COLUMNS if c not in long.columns]
+    if missing:
+        raise ValueError(f"long feature table lacks columns {missing}")
+    keys = ["participant_id", "session", "modality", "feature", "location"]
+    return long[LONG_COLUMNS].sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def to_wide(long, *, sessions=("pre", "post"), participants=None):
+    """Pivot the long table to one row per participant: pre, post and change.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table (:data:`LONG_COLUMNS`).
+    sessions : (str, str)
+        Labels of the pre and post sessions; columns are suffixed ``_pre``
+        and ``_post`` whatever the labels.
+    participants : list of str | None
+        Row order (and rows to include even without features).
+
+    Returns
+    -------
+    wide : pandas.DataFrame
+        ``participant_id`` then, per modality, feature and location,
+        ``<modality>_<feature>_<location>_pre``, ``..._post`` and ``..._change``
+        (post - pre; NaN when either is missing).
+    """
+    pre, post = sessions
+    long = long[long["session"].isin(sessions)]
+    if long.duplicated(
+        ["participant_id", "session", "modality", "feature", "location"]
+    ).any():
+        raise ValueError("long feature table has duplicated rows")
+    names = long["modality"] + "_" + long["feature"] + "_" + long["location"]
+    table = long.assign(name=names).pivot_table(
+        index="participant_id",
+        columns=["name", "session"],
+        values="value",
+        aggfunc="first",
+        dropna=False,
+    )
+    ids = (
+        participants
+        if participants is not None
+        else sorted(long["participant_id"].unique())
+    )
+    columns = {}
+    for name in sorted(names.unique()):
+        before = table.get((name, pre), pd.Series(dtype=float)).reindex(ids)
+        after = table.get((name, post), pd.Series(dtype=float)).reindex(ids)
+        columns[f"{name}_pre"] = before.to_numpy()
+        columns[f"{name}_post"] = after.to_numpy()
+        columns[f"{name}_change"] = (after - before).to_numpy()
+    wide = pd.DataFrame(columns, index=pd.Index(ids, name="participant_id"))
+    return wide.reset_index()
