@@ -12,7 +12,7 @@ from neuromark.io import check_recording, discover_study
 def test_checks_pass_on_simulated_study(study_root):
     study = discover_study(study_root)
     eeg = check_recording(study.get("sub-01", "pre", "eeg"))
-    assert eeg == {"sfreq": 250.0, "n_channels": 32, "duration_s": 40.0}
+    assert eeg == {"sfreq": 250.0, "n_channels": 32, "duration_s": 60.0}
     fmri = check_recording(study.get("sub-01", "pre", "fmri"))
     assert fmri["n_volumes"] == 40 and fmri["tr"] == 2.0
     assert fmri["voxel_size_mm"] == [4.0, 4.0, 4.0]

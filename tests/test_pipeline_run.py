@@ -90,7 +90,10 @@ def test_bad_recordings_are_skipped_and_logged(study_copy, tmp_path):
     assert summary.loc["sub-05", "fmri_pre"] == "error"
     assert summary.loc["sub-01", "n_recordings"] == 4  # the others complete
     log = (tmp_path / "out/logs/neuromark.log").read_text()
-    assert "sub-02 ses-post eeg (sub-02_ses-post_task-rest_eeg.edf) skipped at step check" in log
+    assert (
+        "sub-02 ses-post eeg (sub-02_ses-post_task-rest_eeg.edf) skipped at step check"
+        in log
+    )
     # on_error='abort' stops at the first bad recording
     with pytest.raises(NeuromarkError, match="Aborting.*sub-02 ses-post eeg"):
         _run(study_copy, tmp_path / "abort", on_error="abort")

@@ -97,7 +97,7 @@ def test_framewise_displacement_follows_power_2012():
 def test_files_are_readable_by_mne_and_nibabel(study_root):
     raw = mne.io.read_raw_edf(_eeg_path(study_root, "sub-01", "pre"), verbose="error")
     assert raw.ch_names == list(CHANNELS)
-    assert raw.info["sfreq"] == 250.0 and raw.n_times == 250 * 40
+    assert raw.info["sfreq"] == 250.0 and raw.n_times == 250 * 60
     raw.set_montage("colin27_1020")  # every name is a 10-20 position
     sidecar = json.loads(
         _eeg_path(study_root, "sub-01", "pre")

@@ -27,7 +27,7 @@ from ..atlases import read_eeg_regions
 from ..exceptions import DataFileError
 from ..utils._logging import logger
 from . import spectral
-from .preprocessing import preprocess
+from .preprocessing import _source, preprocess
 from .settings import EEGSettings, check_bands
 
 COLUMNS = ["feature", "location", "value", "unit"]
@@ -184,14 +184,12 @@ def extract_eeg_features(raw, settings=None, *, line_freq=None):
     sfreq = (
         raw.info["sfreq"]
         if settings.preprocessing.resample_sfreq is None
-        else (settings.preprocessing.resample_sfreq)
+        else settings.preprocessing.resample_sfreq
     )
     try:
         check_bands(settings.spectral.bands, sfreq=sfreq)
     except ValueError as err:
-        raise DataFileError(
-            raw.filenames[0] if raw.filenames else "<Raw>", str(err)
-        ) from None
+        raise DataFileError(_source(raw), str(err)) from None
     epochs, qc = preprocess(raw, settings.preprocessing, line_freq=line_freq)
     psd, freqs = epochs_psd(epochs, settings.spectral)
     ch_names = list(epochs.ch_names)

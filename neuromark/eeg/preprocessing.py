@@ -82,8 +82,10 @@ def find_bad_channels(data, ch_names, settings, sfreq):
     -----
     *Deviation*: robust z-score of the log robust amplitude (see
     :func:`channel_amplitude`) across channels, with the robust scale
-    (1.4826 x MAD) floored at 0.15 (a 15 % amplitude spread) so that a very
-    homogeneous montage does not flag the natural topography of alpha.
+    (1.4826 x MAD) floored at 0.15 (a 15 % amplitude spread); a deviant
+    channel is bad only if its amplitude is not shared with any other channel
+    (highest absolute correlation below ``deviation_max_correlation``), so
+    strong posterior alpha is not mistaken for noise.
     *Correlation*: the highest absolute correlation of a channel with any
     other channel. Both follow the PREP pipeline (Bigdely-Shamlo et al. 2015,
     Front Neuroinform 9:16).
@@ -106,7 +108,7 @@ def find_bad_channels(data, ch_names, settings, sfreq):
     corr = np.abs(np.corrcoef(data[good]))
     np.fill_diagonal(corr, 0.0)
     for name, z_k, c_k in zip(np.asarray(ch_names)[good], z, corr.max(axis=1)):
-        if abs(z_k) > settings.deviation_z:
+        if abs(z_k) > settings.deviation_z and c_k < settings.deviation_max_correlation:
             bads[str(name)] = "deviation"
         elif c_k < settings.min_correlation:
             bads[str(name)] = "correlation"

@@ -56,7 +56,8 @@ def check_bands(bands, *, sfreq=None):
     for (name_a, (_, fmax_a)), (name_b, (fmin_b, _)) in zip(ordered, ordered[1:]):
         if fmin_b < fmax_a:
             raise ValueError(
-                f"bands {name_a!r} and {name_b!r} overlap ({name_a} ends at {fmax_a} Hz, "
+                f"bands {name_a!r} and {name_b!r} overlap "
+                f"({name_a} ends at {fmax_a} Hz, "
                 f"{name_b} starts at {fmin_b} Hz)"
             )
     return dict(ordered)
@@ -74,8 +75,18 @@ class BadChannelSettings(_Strict):
     deviation_z: float = Field(
         5.0,
         gt=0,
-        description="Robust z-score of a channel's log standard deviation "
-        "above which it is noisy (PREP 'deviation' criterion, Bigdely-Shamlo et al. 2015).",
+        description="Robust z-score of a channel's log robust amplitude "
+        "above which it is noisy (PREP 'deviation' criterion, "
+        "Bigdely-Shamlo et al. 2015).",
+    )
+    deviation_max_correlation: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="A deviant channel is bad only if its highest "
+        "absolute correlation with another channel is below this: "
+        "high amplitude shared "
+        "with neighbours is a rhythm (e.g. posterior alpha), not noise.",
     )
     min_correlation: float = Field(
         0.4,
@@ -112,7 +123,8 @@ class PreprocessingSettings(_Strict):
     notch: Literal["auto", "off"] | float = Field(
         "auto",
         description="Notch filter at the mains frequency and harmonics: 'auto' "
-        "reads PowerLineFrequency from the EEG sidecar, a number forces it, 'off' skips.",
+        "reads PowerLineFrequency from the EEG sidecar, a number forces it, "
+        "'off' skips.",
     )
     reference: Literal["average"] | list[str] | None = Field(
         "average",

@@ -1,0 +1,130 @@
+"""Preprocessing: bad channels, epochs, refusals with clear messages."""
+
+import mne
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from neuromark.eeg import (
+    EEGSettings,
+    PreprocessingSettings,
+    SpectralSettings,
+    extract_eeg_features,
+    preprocess,
+)
+from neuromark.exceptions import ConfigError, DataFileError
+from neuromark.pipeline import make_config
+from neuromark.simulation import CHANNELS, simulate_eeg_data
+
+SFREQ = 250.0
+
+
+def _raw(seconds=40.0, seed=0, noisy=(), sfreq=SFREQ):
+    rng = np.random.default_rng(seed)
+    data, _ = simulate_eeg_data(
+        rng,
+        sfreq=sfreq,
+        duration=seconds,
+        paf=10.0,
+        exponent=1.4,
+        line_freq=50.0,
+        noisy_channels=noisy,
+    )
+    raw = mne.io.RawArray(
+        data, mne.create_info(list(CHANNELS), sfreq, "eeg"), verbose="error"
+    )
+    return raw
+
+
+def test_noisy_flat_and_nan_channels_are_found_and_interpolated():
+    raw = _raw(noisy=["C3"])
+    raw._data[CHANNELS.index("P4")] = 0.0  # flat
+    raw._data[CHANNELS.index("F8"), 1000:1010] = np.nan
+    epochs, qc = preprocess(raw, PreprocessingSettings(), line_freq=50.0)
+    assert qc["bad_channels"] == {"F8": "nan", "C3": "deviation", "P4": "flat"}
+    assert np.isfinite(epochs.get_data()).all()
+    data = epochs.get_data()
+    assert data[:, CHANNELS.index("P4")].std() > 1e-6  # interpolated, no longer flat
+    assert qc["notch_hz"] == [50.0, 100.0] and qc["montage"] == "colin27_1020"
+    assert qc["n_epochs"] + qc["n_epochs_rejected"] == 10
+    # average reference: channels sum to zero at every sample
+    np.testing.assert_allclose(data.sum(axis=1), 0.0, atol=1e-12)
+
+
+def test_clean_recording_has_no_bad_channel():
+    _, qc = preprocess(_raw(seed=4), PreprocessingSettings(), line_freq=50.0)
+    assert qc["bad_channels"] == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (
+            lambda raw: raw.crop(0, 3.0),
+            r"recording of 3.0 s is shorter than one 4 s epoch",
+        ),
+        (
+            lambda raw: raw.rename_channels({"Cz": "XYZ"}),
+            r"channel\(s\) \['XYZ'\] are not in the 'colin27_1020' montage",
+        ),
+        (lambda raw: raw._data.fill(np.nan), r"every EEG sample is NaN"),
+        (lambda raw: raw._data[:12].fill(0.0), r"12 of 32 channels are bad"),
+    ],
+)
+def test_unusable_recordings_are_refused(change, match):
+    raw = _raw()
+    change(raw)
+    with pytest.raises(DataFileError, match=match):
+        extract_eeg_features(raw)
+
+
+def test_too_little_clean_data_is_refused():
+    raw = _raw(seconds=40.0)
+    with pytest.raises(DataFileError, match=r"only 0 s of clean data \(0 of 10 epochs"):
+        preprocess(raw, PreprocessingSettings(reject_ptp_uv=1.0))
+    with pytest.raises(DataFileError, match=r"minimum is 60 s"):
+        preprocess(raw, PreprocessingSettings(min_clean_seconds=60))
+
+
+def test_sampling_rate_must_resolve_the_bands():
+    raw = _raw(seconds=20.0, sfreq=250.0).resample(80.0, verbose="error")
+    with pytest.raises(
+        DataFileError, match=r"band 'gamma' reaches 45.0 Hz.*below 40.0 Hz"
+    ):
+        extract_eeg_features(raw)
+
+
+@pytest.mark.parametrize(
+    ("bands", "match"),
+    [
+        ({"alpha": (13, 8)}, r"band 'alpha' has inverted or empty edges \(13.0, 8.0\)"),
+        ({"alpha": (8, 13), "beta": (12, 30)}, r"bands 'alpha' and 'beta' overlap"),
+        ({}, r"at least one frequency band"),
+    ],
+)
+def test_bad_band_lists_are_refused(bands, match):
+    with pytest.raises(ValidationError, match=match):
+        SpectralSettings(bands=bands, periodic_bands=())
+    with pytest.raises(ConfigError, match=match):
+        make_config(
+            bids_root="/d",
+            output_dir="/o",
+            eeg={"spectral": {"bands": bands, "periodic_bands": []}},
+        )
+
+
+def test_inconsistent_settings_are_refused():
+    with pytest.raises(ValidationError, match="l_freq .* must be below h_freq"):
+        PreprocessingSettings(l_freq=40, h_freq=30)
+    with pytest.raises(ValidationError, match="window_seconds .* exceeds"):
+        EEGSettings(spectral={"window_seconds": 8.0})
+    with pytest.raises(ValidationError, match=r"periodic_bands \['mu'\]"):
+        SpectralSettings(periodic_bands=("mu",))
+    with pytest.raises(
+        ConfigError,
+        match=r"'eeg.preprocessing.epoch_lenght'. Did you mean "
+        r"'epoch_length'\?",
+    ):
+        make_config(
+            bids_root="/d", output_dir="/o", eeg={"preprocessing": {"epoch_lenght": 2}}
+        )
