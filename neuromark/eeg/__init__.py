@@ -1,8 +1,15 @@
 """EEG: preprocessing and spectral neuromarkers of resting recordings."""
 
+from .connectivity import region_connectivity, region_pairs
 from .features import extract_eeg_features, recording_features, spectral_markers
 from .preprocessing import find_bad_channels, preprocess
-from .settings import EEGSettings, PreprocessingSettings, SpectralSettings, check_bands
+from .settings import (
+    ConnectivitySettings,
+    EEGSettings,
+    PreprocessingSettings,
+    SpectralSettings,
+    check_bands,
+)
 from .spectral import (
     aperiodic_psd,
     asymmetry,
@@ -16,6 +23,7 @@ from .spectral import (
 )
 
 __all__ = [
+    "ConnectivitySettings",
     "EEGSettings",
     "PreprocessingSettings",
     "SpectralSettings",
@@ -32,6 +40,8 @@ __all__ = [
     "preprocess",
     "psd_array",
     "recording_features",
+    "region_connectivity",
+    "region_pairs",
     "relative_power",
     "spectral_markers",
 ]

@@ -15,6 +15,7 @@ feature                               unit            definition
 ``aperiodic_offset``                  log10(µV²/Hz)   FOOOF 1/f offset
 ``<band>_periodic_power``             µV²             power above the 1/f fit
 ``alpha_asymmetry`` (pair ``R-L``)    ln ratio        ln P_R - ln P_L (alpha)
+``<wpli|coh|plv>_<band>`` (``A~B``)   1               region-pair connectivity
 ====================================  ==============  ==========================
 """
 
@@ -27,6 +28,7 @@ from ..atlases import read_eeg_regions
 from ..exceptions import DataFileError
 from ..utils._logging import logger
 from . import spectral
+from .connectivity import region_connectivity
 from .preprocessing import _source, preprocess
 from .settings import EEGSettings, check_bands
 
@@ -196,12 +198,25 @@ def extract_eeg_features(raw, settings=None, *, line_freq=None):
     features = spectral_markers(
         psd, freqs, ch_names, settings.spectral, ch_names=ch_names
     )
+    parts = [features]
+    regions = read_eeg_regions()
     if settings.spectral.regions:
-        names, region_psd = region_spectra(psd, ch_names, read_eeg_regions())
+        names, region_psd = region_spectra(psd, ch_names, regions)
         if names:
-            regional = spectral_markers(region_psd, freqs, names, settings.spectral)
-            features = pd.concat([features, regional], ignore_index=True)
-    return features, qc
+            parts.append(spectral_markers(region_psd, freqs, names, settings.spectral))
+    if settings.connectivity.enabled:
+        bands = {b: settings.spectral.bands[b] for b in settings.connectivity.bands}
+        parts.append(
+            region_connectivity(
+                epochs.get_data(),
+                epochs.info["sfreq"],
+                ch_names,
+                regions,
+                bands,
+                methods=settings.connectivity.methods,
+            )
+        )
+    return pd.concat(parts, ignore_index=True), qc
 
 
 def read_line_frequency(recording):

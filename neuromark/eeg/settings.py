@@ -232,6 +232,22 @@ class SpectralSettings(_Strict):
         return self
 
 
+class ConnectivitySettings(_Strict):
+    """Sensor connectivity between the electrode regions of atlases/eeg_regions.tsv."""
+
+    enabled: bool = Field(True, description="Compute region-to-region connectivity.")
+    methods: tuple[Literal["wpli2_debiased", "coh", "plv"], ...] = Field(
+        ("wpli2_debiased", "coh", "plv"),
+        min_length=1,
+        description="Measures: debiased wPLI, coherence, phase-locking value.",
+    )
+    bands: tuple[str, ...] = Field(
+        ("alpha", "beta"),
+        min_length=1,
+        description="Bands (names from spectral.bands) to average connectivity over.",
+    )
+
+
 class EEGSettings(_Strict):
     """EEG settings of the pipeline."""
 
@@ -241,6 +257,19 @@ class EEGSettings(_Strict):
     spectral: SpectralSettings = Field(
         default_factory=SpectralSettings, description="Spectra and spectral markers."
     )
+    connectivity: ConnectivitySettings = Field(
+        default_factory=ConnectivitySettings, description="Sensor connectivity."
+    )
+
+    @model_validator(mode="after")
+    def _connectivity_bands(self):
+        unknown = [b for b in self.connectivity.bands if b not in self.spectral.bands]
+        if unknown:
+            raise ValueError(
+                f"connectivity.bands {unknown} are not in spectral.bands "
+                f"{list(self.spectral.bands)}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _window_fits_epoch(self):
