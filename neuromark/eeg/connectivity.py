@@ -54,7 +54,7 @@ def region_pairs(ch_names, regions):
 def region_connectivity(
     data, sfreq, ch_names, regions, bands, *, methods=tuple(FEATURE_PREFIX)
 ):
-    """Connectivity between electrode regions in frequency bands.
+    """Compute connectivity between electrode regions in frequency bands.
 
     Parameters
     ----------
