@@ -1,6 +1,7 @@
 """EEG: preprocessing and spectral neuromarkers of resting recordings."""
 
 from .connectivity import region_connectivity, region_pairs
+from .estimators import BandPower
 from .features import extract_eeg_features, recording_features, spectral_markers
 from .preprocessing import find_bad_channels, preprocess
 from .settings import (
@@ -23,6 +24,7 @@ from .spectral import (
 )
 
 __all__ = [
+    "BandPower",
     "ConnectivitySettings",
     "EEGSettings",
     "PreprocessingSettings",

@@ -12,8 +12,6 @@ import numpy as np
 
 from ..exceptions import NeuromarkError
 
-V2_TO_UV2 = 1e12
-
 
 def psd_array(
     data,
@@ -24,8 +22,10 @@ def psd_array(
     overlap=0.5,
     fmin=0.0,
     fmax=np.inf,
+    average=True,
+    scaling=1e6,
 ):
-    """Power spectral density of epochs, averaged over epochs, in µV²/Hz.
+    """Power spectral density of epochs in µV²/Hz (averaged over epochs by default).
 
     Parameters
     ----------
@@ -43,11 +43,15 @@ def psd_array(
         Welch segment overlap (fraction of a segment).
     fmin, fmax : float
         Frequency range kept (Hz).
+    average : bool
+        Average over epochs (one spectrum per channel) or keep each epoch's.
+    scaling : float
+        Factor applied to ``data`` before squaring (1e6: volts to µV).
 
     Returns
     -------
-    psd : ndarray, shape (n_channels, n_freqs)
-        Mean PSD over epochs (µV²/Hz).
+    psd : ndarray, shape (n_channels, n_freqs) or (n_epochs, n_channels, n_freqs)
+        PSD (µV²/Hz with the default scaling), averaged over epochs if ``average``.
     freqs : ndarray, shape (n_freqs,)
         Frequencies (Hz).
     """
@@ -88,7 +92,8 @@ def psd_array(
         )
     else:
         raise ValueError(f"method must be 'welch' or 'multitaper', got {method!r}")
-    return psd.mean(axis=0) * V2_TO_UV2, freqs
+    psd = psd * scaling**2
+    return (psd.mean(axis=0) if average else psd), freqs
 
 
 def _band_mask(freqs, fmin, fmax):
