@@ -16,6 +16,7 @@ OUTPUTS = [
     "features_long.tsv",
     "features_wide.tsv",
     "eeg_qc.tsv",
+    "eeg_spectra.tsv",
     "provenance.json",
     "report.html",
     "logs/errors.tsv",
@@ -47,7 +48,10 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     participants = pd.read_csv(out / "participants.tsv", sep="\t")
     assert {"responder", "pain_reduction", "responder_source"} <= set(participants)
     report = (out / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 2  # spectra and topomaps
     for section in (
+        "EEG quality control",
+        "EEG spectra and band-power change",
         "Dataset",
         "Responders per intervention",
         "Excluded or missing",

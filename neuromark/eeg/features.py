@@ -163,7 +163,7 @@ def epochs_psd(epochs, settings):
     )
 
 
-def extract_eeg_features(raw, settings=None, *, line_freq=None):
+def extract_eeg_features(raw, settings=None, *, line_freq=None, return_spectra=False):
     """Preprocess a recording and compute all its spectral neuromarkers.
 
     Parameters
@@ -174,6 +174,8 @@ def extract_eeg_features(raw, settings=None, *, line_freq=None):
         Preprocessing and spectral settings (defaults if ``None``).
     line_freq : float | None
         Mains frequency (Hz) for the automatic notch.
+    return_spectra : bool
+        Also return the regional spectra.
 
     Returns
     -------
@@ -181,6 +183,9 @@ def extract_eeg_features(raw, settings=None, *, line_freq=None):
         Long table: ``feature``, ``location``, ``value``, ``unit``.
     qc : dict
         Preprocessing QC (see :func:`neuromark.eeg.preprocessing.preprocess`).
+    spectra : pandas.DataFrame
+        Only if ``return_spectra``: ``location`` (region), ``freq`` (Hz) and
+        ``psd`` (µV²/Hz), for frequencies up to the relative-power range's top.
     """
     settings = settings or EEGSettings()
     sfreq = (
@@ -200,10 +205,9 @@ def extract_eeg_features(raw, settings=None, *, line_freq=None):
     )
     parts = [features]
     regions = read_eeg_regions()
-    if settings.spectral.regions:
-        names, region_psd = region_spectra(psd, ch_names, regions)
-        if names:
-            parts.append(spectral_markers(region_psd, freqs, names, settings.spectral))
+    names, region_psd = region_spectra(psd, ch_names, regions)
+    if settings.spectral.regions and names:
+        parts.append(spectral_markers(region_psd, freqs, names, settings.spectral))
     if settings.connectivity.enabled:
         bands = {b: settings.spectral.bands[b] for b in settings.connectivity.bands}
         parts.append(
@@ -216,7 +220,18 @@ def extract_eeg_features(raw, settings=None, *, line_freq=None):
                 methods=settings.connectivity.methods,
             )
         )
-    return pd.concat(parts, ignore_index=True), qc
+    features = pd.concat(parts, ignore_index=True)
+    if not return_spectra:
+        return features, qc
+    keep = freqs <= settings.spectral.relative_range[1]
+    spectra = pd.DataFrame(
+        {
+            "location": np.repeat(names, keep.sum()),
+            "freq": np.tile(freqs[keep], len(names)),
+            "psd": region_psd[:, keep].ravel(),
+        }
+    )
+    return features, qc, spectra
 
 
 def read_line_frequency(recording):
@@ -247,12 +262,14 @@ def recording_features(recording, settings=None):
         Long table with ``participant_id``, ``session`` and ``modality`` added.
     qc : dict
         Preprocessing QC with the unit's identifiers.
+    spectra : pandas.DataFrame
+        Regional spectra with the unit's identifiers.
     """
     from ..io import read_eeg_header
 
     raw = read_eeg_header(recording.path)
-    features, qc = extract_eeg_features(
-        raw, settings, line_freq=read_line_frequency(recording)
+    features, qc, spectra = extract_eeg_features(
+        raw, settings, line_freq=read_line_frequency(recording), return_spectra=True
     )
     ids = {
         "participant_id": recording.participant_id,
@@ -260,4 +277,5 @@ def recording_features(recording, settings=None):
         "modality": "eeg",
     }
     features = features.assign(**ids)[list(ids) + COLUMNS]
-    return features, ids | qc
+    spectra = spectra.assign(**ids)[[*ids, "location", "freq", "psd"]]
+    return features, ids | qc, spectra

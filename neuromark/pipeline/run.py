@@ -17,7 +17,7 @@ skipped (or aborts the run with ``on_error="abort"``); the others complete.
 
 Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 ``dataset_summary.tsv``, ``features_long.tsv``, ``features_wide.tsv``,
-``eeg_qc.tsv``, ``dataset_description.json``, ``logs/errors.tsv``,
+``eeg_qc.tsv``, ``eeg_spectra.tsv``, ``dataset_description.json``, ``logs/errors.tsv``,
 ``logs/neuromark.log``, ``provenance.json`` and ``report.html``.
 """
 
@@ -34,6 +34,7 @@ from ..exceptions import NeuromarkError
 from ..features import sort_long, to_wide
 from ..io import check_recording, discover_study
 from ..report import write_report
+from ..report.eeg import eeg_sections
 from ..utils._files import ensure_output_dir, file_sha256, write_json, write_tsv
 from ..utils._logging import logger, verbose
 from .provenance import Timer, provenance_record
@@ -206,6 +207,13 @@ def run_pipeline(config, *, steps=None, verbose=None):
             summary=summary,
             errors=errors,
             provenance=record,
+            sections=eeg_sections(
+                tables,
+                study.participants,
+                sessions=(config.sessions.pre, config.sessions.post),
+            )
+            if tables
+            else (),
         )
         n_ok = (
             int((checked["status"] == "ok").sum())
@@ -242,22 +250,28 @@ def _summary(study, errors):
 
 
 def _feature_tables(results, study, config):
-    """Long and wide feature tables and the EEG QC table from step results."""
+    """Feature, QC and spectra tables from the EEG step's results."""
     if not results:
         return {}
     long = sort_long(
-        pd.concat([features for _, (features, _) in results], ignore_index=True)
+        pd.concat([features for _, (features, _, _) in results], ignore_index=True)
     )
     sessions = (config.sessions.pre, config.sessions.post)
     wide = to_wide(
         long, sessions=sessions, participants=list(study.participants["participant_id"])
     )
-    qc = pd.DataFrame([qc for _, (_, qc) in results])
+    qc = pd.DataFrame([qc for _, (_, qc, _) in results])
     qc["bad_channels"] = qc["bad_channels"].map(
         lambda bads: ";".join(f"{ch}:{why}" for ch, why in bads.items())
     )
     qc["notch_hz"] = qc["notch_hz"].map(lambda hz: ";".join(f"{f:g}" for f in hz))
-    return {"features_long": long, "features_wide": wide, "eeg_qc": qc}
+    spectra = pd.concat([spectra for _, (_, _, spectra) in results], ignore_index=True)
+    return {
+        "features_long": long,
+        "features_wide": wide,
+        "eeg_qc": qc,
+        "eeg_spectra": spectra,
+    }
 
 
 def _write_outputs(output_dir, study, checked, summary, errors, tables):

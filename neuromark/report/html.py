@@ -1,11 +1,13 @@
 """Self-contained HTML report of a run (no external assets, opens offline)."""
 
+import base64
 import html
+import io
 import json
 
 import pandas as pd
 
-from .utils._files import write_text
+from ..utils._files import write_text
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em;
@@ -16,6 +18,7 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 th { background: #eef; } td.ok { color: #262; } td.missing { color: #a60; }
 td.error { color: #b00; font-weight: bold; } .note { color: #555; font-size: 0.9em; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 0.8em; }
+img { max-width: 100%; } figure { margin: 1em 0; }
 """
 
 
@@ -36,6 +39,25 @@ def _table(frame):
     )
 
 
+def figure_html(figure, caption):
+    """Embed a matplotlib figure as a base64 PNG with a caption, and close it."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (
+        f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+        f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def table_html(frame):
+    """Render a DataFrame as an HTML table (status words coloured)."""
+    return _table(frame)
+
+
 def _labels_by_arm(participants):
     counts = (
         participants.assign(
@@ -50,7 +72,7 @@ def _labels_by_arm(participants):
     return counts.reset_index()
 
 
-def write_report(path, *, participants, summary, errors, provenance):
+def write_report(path, *, participants, summary, errors, provenance, sections=()):
     """Write the run report as one self-contained HTML file.
 
     Parameters
@@ -65,6 +87,9 @@ def write_report(path, *, participants, summary, errors, provenance):
         Missing or unusable recordings and why.
     provenance : dict
         The provenance record written next to the report.
+    sections : sequence of (str, str)
+        Further ``(title, html)`` sections (figures, QC tables), placed
+        before the provenance.
     """
     sections = [
         (
@@ -80,6 +105,7 @@ def write_report(path, *, participants, summary, errors, provenance):
             + _table(_labels_by_arm(participants)),
         ),
         ("Excluded or missing recordings", _table(errors)),
+        *sections,
         (
             "Provenance",
             "<pre>"

@@ -1,0 +1,222 @@
+"""Figures of EEG neuromarkers for the report (matplotlib, MNE topomaps)."""
+
+import numpy as np
+import pandas as pd
+
+from ..simulation._eeg import MONTAGE
+
+
+def _arms(participants, ids):
+    return participants.set_index("participant_id")["intervention"].reindex(ids)
+
+
+def plot_region_psd(spectra, participants, *, sessions=("pre", "post")):
+    """Mean regional spectra before and after treatment, per intervention.
+
+    Parameters
+    ----------
+    spectra : pandas.DataFrame
+        ``participant_id``, ``session``, ``location``, ``freq``, ``psd``
+        (``eeg_spectra.tsv``).
+    participants : pandas.DataFrame
+        ``participant_id`` and ``intervention``.
+    sessions : (str, str)
+        Pre and post labels.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        One panel per region; per intervention, the mean PSD before (dashed)
+        and after (solid) treatment on a log scale.
+    """
+    import matplotlib.pyplot as plt
+
+    spectra = spectra[spectra["freq"] >= 1.0]  # below the high-pass edge: no data
+    spectra = spectra.assign(
+        intervention=_arms(participants, spectra["participant_id"]).to_numpy()
+    )
+    regions = list(dict.fromkeys(spectra["location"]))
+    n_cols = min(4, len(regions))
+    n_rows = int(np.ceil(len(regions) / n_cols))
+    figure, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        figsize=(3.2 * n_cols, 2.6 * n_rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
+    colours = dict(
+        zip(
+            sorted(spectra["intervention"].dropna().unique()),
+            plt.get_cmap("tab10").colors,
+        )
+    )
+    mean = spectra.groupby(["location", "intervention", "session", "freq"])[
+        "psd"
+    ].mean()
+    for ax, region in zip(axes.flat, regions):
+        for arm, colour in colours.items():
+            for session, style in zip(sessions, ("--", "-")):
+                if (region, arm, session) in mean.index.droplevel("freq"):
+                    curve = mean.loc[(region, arm, session)]
+                    ax.semilogy(
+                        curve.index,
+                        curve.to_numpy(),
+                        style,
+                        color=colour,
+                        lw=1.2,
+                        label=f"{arm} {session}",
+                    )
+        ax.set_title(region.replace("_", " "), fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(regions) :]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("Frequency (Hz)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("PSD (µV²/Hz)")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    figure.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=min(6, len(labels)),
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, -0.06),
+    )
+    figure.tight_layout()
+    return figure
+
+
+def band_change(long, band, *, sessions=("pre", "post")):
+    """Per-participant change of log10 band power (post - pre) per channel.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table.
+    band : str
+        Band name (``<band>_logpower`` rows are used).
+    sessions : (str, str)
+        Pre and post labels.
+
+    Returns
+    -------
+    change : pandas.DataFrame
+        Participants x channels; ``log10(P_post / P_pre)``.
+    """
+    rows = long[(long["modality"] == "eeg") & (long["feature"] == f"{band}_logpower")]
+    table = rows.pivot_table(
+        index=["participant_id", "location"], columns="session", values="value"
+    )
+    change = (table[sessions[1]] - table[sessions[0]]).unstack("location")
+    return change
+
+
+def plot_change_topomaps(
+    long, participants, *, bands=("alpha", "beta"), sessions=("pre", "post")
+):
+    """Topomaps of the mean change of band power per intervention.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table (channel rows of ``<band>_logpower``).
+    participants : pandas.DataFrame
+        ``participant_id`` and ``intervention``.
+    bands : sequence of str
+        Bands to map (columns).
+    sessions : (str, str)
+        Pre and post labels.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        Rows: interventions; columns: bands. Colour: mean ``log10(post / pre)``.
+    """
+    import matplotlib.pyplot as plt
+    import mne
+
+    montage_names = set(mne.channels.make_standard_montage(MONTAGE).ch_names)
+    changes = {band: band_change(long, band, sessions=sessions) for band in bands}
+    channels = [
+        ch for ch in next(iter(changes.values())).columns if ch in montage_names
+    ]
+    info = mne.create_info(channels, 250.0, "eeg")
+    info.set_montage(MONTAGE, verbose="error")
+    arms = sorted(participants["intervention"].unique())
+    figure, axes = plt.subplots(
+        len(arms),
+        len(bands),
+        figsize=(3.2 * len(bands), 2.4 * len(arms)),
+        squeeze=False,
+        layout="constrained",
+    )
+    for column, band in enumerate(bands):
+        change = changes[band][channels]
+        by_arm = change.groupby(_arms(participants, change.index).to_numpy()).mean()
+        limit = float(np.nanmax(np.abs(by_arm.to_numpy()))) or 1.0
+        for row, arm in enumerate(arms):
+            ax = axes[row, column]
+            values = (
+                by_arm.loc[arm].to_numpy()
+                if arm in by_arm.index
+                else np.zeros(len(channels))
+            )
+            image, _ = mne.viz.plot_topomap(
+                values, info, axes=ax, show=False, cmap="RdBu_r", vlim=(-limit, limit)
+            )
+            ax.set_title(f"{arm}: {band}", fontsize=9)
+        figure.colorbar(
+            image, ax=axes[:, column].tolist(), shrink=0.6, label="log10 post/pre"
+        )
+    return figure
+
+
+def eeg_sections(tables, participants, *, sessions=("pre", "post")):
+    """Report sections for the EEG step: QC table, spectra and change maps.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        ``features_long``, ``eeg_qc`` and ``eeg_spectra`` from the EEG step.
+    participants : pandas.DataFrame
+        Participants with ``intervention``.
+    sessions : (str, str)
+        Pre and post labels.
+
+    Returns
+    -------
+    sections : list of (str, str)
+        ``(title, html)`` pairs for :func:`neuromark.report.write_report`.
+    """
+    from .html import figure_html, table_html
+
+    qc = tables["eeg_qc"][
+        [
+            "participant_id",
+            "session",
+            "bad_channels",
+            "n_epochs",
+            "n_epochs_rejected",
+            "clean_seconds",
+        ]
+    ]
+    figures = figure_html(
+        plot_region_psd(tables["eeg_spectra"], participants, sessions=sessions),
+        "Mean power spectrum per electrode region, before (dashed) and after (solid) "
+        "treatment, per intervention.",
+    )
+    if (tables["features_long"]["session"] == sessions[1]).any():
+        figures += figure_html(
+            plot_change_topomaps(
+                tables["features_long"], participants, sessions=sessions
+            ),
+            "Mean change of alpha and beta power, log10(post / pre), per intervention.",
+        )
+    return [
+        ("EEG quality control", table_html(pd.DataFrame(qc))),
+        ("EEG spectra and band-power change", figures),
+    ]
