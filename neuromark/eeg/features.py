@@ -80,7 +80,7 @@ def region_spectra(psd, ch_names, regions):
     return names, np.array(spectra).reshape(len(spectra), psd.shape[1])
 
 
-def spectral_markers(psd, freqs, locations, settings, ch_names=None):
+def spectral_markers(psd, freqs, locations, settings, ch_names=None, n_jobs=1):
     """Compute every spectral marker of a set of spectra.
 
     Parameters
@@ -95,6 +95,8 @@ def spectral_markers(psd, freqs, locations, settings, ch_names=None):
         Bands, ranges and asymmetry pairs.
     ch_names : list of str | None
         Channel names, when the rows include channels (for asymmetry pairs).
+    n_jobs : int
+        Parallel workers of the aperiodic fits.
 
     Returns
     -------
@@ -120,7 +122,9 @@ def spectral_markers(psd, freqs, locations, settings, ch_names=None):
         spectral.centre_of_gravity(psd, freqs, *settings.cog_range),
         "Hz",
     )
-    offset, exponent, _ = spectral.fit_aperiodic(psd, freqs, settings.aperiodic_range)
+    offset, exponent, _ = spectral.fit_aperiodic(
+        psd, freqs, settings.aperiodic_range, n_jobs=n_jobs
+    )
     rows += _rows("aperiodic_exponent", locations, exponent, "1")
     rows += _rows("aperiodic_offset", locations, offset, "log10(µV²/Hz)")
     for band in settings.periodic_bands:
@@ -132,7 +136,8 @@ def spectral_markers(psd, freqs, locations, settings, ch_names=None):
             "µV²",
         )
     if ch_names is not None and alpha_power is not None:
-        index = {name: k for k, name in enumerate(locations)}
+        channels = set(ch_names)
+        index = {name: k for k, name in enumerate(locations) if name in channels}
         for right, left in settings.asymmetry_pairs:
             if right in index and left in index:
                 value = spectral.asymmetry(
@@ -148,13 +153,13 @@ def spectral_markers(psd, freqs, locations, settings, ch_names=None):
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def epochs_psd(epochs, settings):
-    """PSD of clean epochs (µV²/Hz) with the configured estimator."""
+def epochs_psd(data, sfreq, settings):
+    """PSD of clean epochs ``(n_epochs, n_channels, n_times)`` in µV²/Hz."""
     top = max(fmax for _, fmax in settings.bands.values())
     fmax = max(top, settings.relative_range[1], settings.aperiodic_range[1])
     return spectral.psd_array(
-        epochs.get_data(),
-        epochs.info["sfreq"],
+        data,
+        sfreq,
         method=settings.method,
         window_seconds=settings.window_seconds,
         overlap=settings.overlap,
@@ -163,7 +168,9 @@ def epochs_psd(epochs, settings):
     )
 
 
-def extract_eeg_features(raw, settings=None, *, line_freq=None, return_spectra=False):
+def extract_eeg_features(
+    raw, settings=None, *, line_freq=None, return_spectra=False, n_jobs=1
+):
     """Preprocess a recording and compute all its spectral neuromarkers.
 
     Parameters
@@ -176,6 +183,9 @@ def extract_eeg_features(raw, settings=None, *, line_freq=None, return_spectra=F
         Mains frequency (Hz) for the automatic notch.
     return_spectra : bool
         Also return the regional spectra.
+    n_jobs : int
+        Parallel workers of the aperiodic (FOOOF) fits. Keep 1 when
+        recordings already run in parallel (as in ``neuromark run``).
 
     Returns
     -------
@@ -198,22 +208,31 @@ def extract_eeg_features(raw, settings=None, *, line_freq=None, return_spectra=F
     except ValueError as err:
         raise DataFileError(_source(raw), str(err)) from None
     epochs, qc = preprocess(raw, settings.preprocessing, line_freq=line_freq)
-    psd, freqs = epochs_psd(epochs, settings.spectral)
+    data, sfreq = epochs.get_data(copy=False), epochs.info["sfreq"]
+    psd, freqs = epochs_psd(data, sfreq, settings.spectral)
     ch_names = list(epochs.ch_names)
-    features = spectral_markers(
-        psd, freqs, ch_names, settings.spectral, ch_names=ch_names
-    )
-    parts = [features]
     regions = read_eeg_regions()
     names, region_psd = region_spectra(psd, ch_names, regions)
+    # channels and regions in one batch: one set of parallel aperiodic fits
+    locations, spectra = ch_names, psd
     if settings.spectral.regions and names:
-        parts.append(spectral_markers(region_psd, freqs, names, settings.spectral))
+        locations, spectra = ch_names + names, np.vstack([psd, region_psd])
+    parts = [
+        spectral_markers(
+            spectra,
+            freqs,
+            locations,
+            settings.spectral,
+            ch_names=ch_names,
+            n_jobs=n_jobs,
+        )
+    ]
     if settings.connectivity.enabled:
         bands = {b: settings.spectral.bands[b] for b in settings.connectivity.bands}
         parts.append(
             region_connectivity(
-                epochs.get_data(),
-                epochs.info["sfreq"],
+                data,
+                sfreq,
                 ch_names,
                 regions,
                 bands,

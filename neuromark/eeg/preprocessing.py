@@ -146,8 +146,9 @@ def preprocess(raw, settings, *, line_freq=None):
 
     source = _source(raw)
     raw = raw.copy().pick("eeg").load_data(verbose="error")
-    data = raw.get_data()
-    if not np.isfinite(data).any():
+    # per-channel finiteness; no full copy of the data is kept alive
+    finite = np.isfinite(raw.get_data()).all(axis=1)
+    if not finite.any() and not np.isfinite(raw.get_data()).any():
         raise DataFileError(source, "every EEG sample is NaN or infinite")
     duration = raw.n_times / raw.info["sfreq"]
     if duration < settings.epoch_length:
@@ -156,9 +157,7 @@ def preprocess(raw, settings, *, line_freq=None):
             f"recording of {duration:.1f} s is shorter than one "
             f"{settings.epoch_length:g} s epoch",
         )
-    nan_channels = [
-        ch for ch, row in zip(raw.ch_names, data) if not np.isfinite(row).all()
-    ]
+    nan_channels = [ch for ch, ok in zip(raw.ch_names, finite) if not ok]
     if nan_channels:  # zero them so filters run; they are interpolated below
         raw.apply_function(
             lambda x: np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0),

@@ -9,6 +9,7 @@ power is the rectangle-rule integral ``sum(psd[band]) * df`` in µV².
 import warnings
 
 import numpy as np
+from joblib import effective_n_jobs
 
 from ..exceptions import NeuromarkError
 
@@ -180,8 +181,26 @@ def centre_of_gravity(psd, freqs, fmin, fmax):
     return (weights * freqs[inside]).sum(axis=-1) / weights.sum(axis=-1)
 
 
+def _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits):
+    """Fit one batch of spectra with a FOOOFGroup (runs in a worker)."""
+    # fooof 1.1 warns of its rename to specparam and resets the global warning
+    # filters on import; record (swallow) both inside this context
+    with warnings.catch_warnings(record=True):
+        from fooof import FOOOFGroup
+
+    group = FOOOFGroup(
+        peak_width_limits=list(peak_width_limits),
+        max_n_peaks=max_n_peaks,
+        aperiodic_mode="fixed",
+        verbose=False,
+    )
+    group.fit(freqs, psd, list(freq_range))
+    aperiodic = group.get_params("aperiodic_params").reshape(-1, 2)
+    return aperiodic[:, 0], aperiodic[:, 1], group.get_params("r_squared").ravel()
+
+
 def fit_aperiodic(
-    psd, freqs, freq_range, *, max_n_peaks=6, peak_width_limits=(1.0, 8.0)
+    psd, freqs, freq_range, *, max_n_peaks=6, peak_width_limits=(1.0, 8.0), n_jobs=1
 ):
     """Fit aperiodic (1/f) and periodic components with FOOOF (specparam).
 
@@ -197,6 +216,9 @@ def fit_aperiodic(
         Most Gaussian peaks fitted per spectrum.
     peak_width_limits : (float, float)
         Peak width bounds (Hz).
+    n_jobs : int
+        Parallel workers over spectra (fits are independent, so results do
+        not depend on it).
 
     Returns
     -------
@@ -211,21 +233,17 @@ def fit_aperiodic(
     Donoghue T et al. (2020) Parameterizing neural power spectra into periodic
     and aperiodic components. Nat Neurosci 23:1655-1665.
     """
-    # fooof 1.1 warns of its rename to specparam and resets the global warning
-    # filters on import; record (swallow) both inside this context
-    with warnings.catch_warnings(record=True):
-        from fooof import FOOOFGroup
+    from joblib import Parallel, delayed
 
-    group = FOOOFGroup(
-        peak_width_limits=list(peak_width_limits),
-        max_n_peaks=max_n_peaks,
-        aperiodic_mode="fixed",
-        verbose=False,
+    psd = np.atleast_2d(psd)
+    n_chunks = min(len(psd), effective_n_jobs(n_jobs))
+    if n_chunks <= 1:
+        return _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits)
+    parts = Parallel(n_jobs=n_chunks)(
+        delayed(_fit_fooof)(freqs, chunk, freq_range, max_n_peaks, peak_width_limits)
+        for chunk in np.array_split(psd, n_chunks)
     )
-    group.fit(freqs, np.atleast_2d(psd), list(freq_range))
-    aperiodic = group.get_params("aperiodic_params")
-    r_squared = group.get_params("r_squared")
-    return aperiodic[:, 0], aperiodic[:, 1], r_squared
+    return tuple(np.concatenate(values) for values in zip(*parts))
 
 
 def aperiodic_psd(freqs, offset, exponent):

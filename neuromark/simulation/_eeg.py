@@ -179,6 +179,7 @@ def simulate_eeg_data(
     line_freq=50.0,
     noisy_channels=(),
     artifacts=True,
+    channels=CHANNELS,
 ):
     """Simulate resting EEG data with known spectral parameters.
 
@@ -203,11 +204,14 @@ def simulate_eeg_data(
         Channels given extra broadband noise (bad channels to detect).
     artifacts : bool
         Add blinks and muscle bursts.
+    channels : sequence of str
+        10-20/10-10 channel names (must include Fp1, Fp2, Fz, F3, F4, C3, C4,
+        T7, T8, O1, Oz and O2, which anchor the topographies).
 
     Returns
     -------
     data : ndarray, shape (n_channels, n_times)
-        EEG in volts, channels in :data:`CHANNELS` order.
+        EEG in volts, in the order of ``channels``.
     components : dict of str to ndarray, shape (n_channels, n_times)
         Each additive component in µV (``aperiodic``, ``alpha``,
         ``frontal_alpha``, ``beta``, ``line``, ``artifacts``), so tests can
@@ -218,9 +222,10 @@ def simulate_eeg_data(
             f"sfreq={sfreq} Hz is too low to simulate {line_freq} Hz line noise"
         )
     n_times = int(round(duration * sfreq))
-    positions = channel_positions()
-    names = np.array(CHANNELS)
-    n_channels = len(CHANNELS)
+    channels = list(channels)
+    positions = channel_positions(channels)
+    names = np.array(channels)
+    n_channels = len(channels)
 
     def at(*channels):
         return positions[np.isin(names, channels)]
@@ -280,7 +285,7 @@ def simulate_eeg_data(
                 temporal, emg
             )
     for channel in noisy_channels:
-        index = CHANNELS.index(channel)
+        index = channels.index(channel)
         artifact[index] += NOISY_CHANNEL_RMS_UV * rng.standard_normal(n_times)
 
     components = {
