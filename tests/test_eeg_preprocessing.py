@@ -128,3 +128,32 @@ def test_inconsistent_settings_are_refused():
         make_config(
             bids_root="/d", output_dir="/o", eeg={"preprocessing": {"epoch_lenght": 2}}
         )
+
+
+def test_montage_must_be_an_mne_montage():
+    with pytest.raises(
+        ConfigError, match=r"'montage' parameter.*Did you mean 'biosemi64'"
+    ):
+        make_config(
+            bids_root="/d",
+            output_dir="/o",
+            eeg={"preprocessing": {"montage": "biosemi-64"}},
+        )
+    assert PreprocessingSettings(montage="easycap-M1").montage == "easycap-M1"
+
+
+def test_resampling_keeps_spectral_markers():
+    raw = _raw(seconds=40.0, seed=5)
+    settings = EEGSettings(preprocessing={"resample_sfreq": 125.0})
+    features, qc = extract_eeg_features(raw, settings, line_freq=50.0)
+    assert qc["sfreq"] == 125.0 and qc["notch_hz"] == [50.0]
+    original, _ = extract_eeg_features(raw, EEGSettings(), line_freq=50.0)
+    ours = features.set_index(["feature", "location"])["value"]
+    reference = original.set_index(["feature", "location"])["value"]
+    # alpha lies far below the new Nyquist: power and peak are unchanged
+    assert ours["alpha_power", "occipital"] == pytest.approx(
+        reference["alpha_power", "occipital"], rel=0.05
+    )
+    assert ours["paf", "occipital"] == pytest.approx(
+        reference["paf", "occipital"], abs=0.1
+    )

@@ -147,6 +147,15 @@ class PreprocessingSettings(_Strict):
         30.0, ge=0, description="Refuse a recording with less clean data than this (s)."
     )
 
+    @field_validator("montage")
+    @classmethod
+    def _known_montage(cls, montage):
+        from mne.channels import get_builtin_montages
+
+        from ..utils._check import check_option
+
+        return check_option("montage", montage, get_builtin_montages())
+
     @model_validator(mode="after")
     def _filter_edges(self):
         if (
