@@ -14,7 +14,7 @@ def study_root(tmp_path_factory):
     """Six participants (two per arm), both modalities, short recordings."""
     root = tmp_path_factory.mktemp("studies") / "small"
     return simulate_study(
-        root, n_participants=6, seed=7, eeg_duration=60.0, fmri_volumes=40, n_jobs=1
+        root, n_participants=6, seed=7, eeg_duration=60.0, fmri_volumes=80, n_jobs=1
     )
 
 

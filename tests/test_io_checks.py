@@ -14,7 +14,7 @@ def test_checks_pass_on_simulated_study(study_root):
     eeg = check_recording(study.get("sub-01", "pre", "eeg"))
     assert eeg == {"sfreq": 250.0, "n_channels": 32, "duration_s": 60.0}
     fmri = check_recording(study.get("sub-01", "pre", "fmri"))
-    assert fmri["n_volumes"] == 40 and fmri["tr"] == 2.0
+    assert fmri["n_volumes"] == 80 and fmri["tr"] == 2.0
     assert fmri["voxel_size_mm"] == [4.0, 4.0, 4.0]
 
 
@@ -32,7 +32,7 @@ def test_confounds_rows_must_match_volumes(study_copy):
     confounds = pd.read_csv(rec.companions["confounds"], sep="\t")
     confounds.iloc[:-3].to_csv(rec.companions["confounds"], sep="\t", index=False)
     with pytest.raises(
-        DataFileError, match=r"has 37 rows but .*preproc_bold.nii.gz has 40 volumes"
+        DataFileError, match=r"has 77 rows but .*preproc_bold.nii.gz has 80 volumes"
     ):
         check_recording(rec)
 

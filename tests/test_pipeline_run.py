@@ -39,7 +39,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     assert provenance["config_sha256"] == config.hash()
     assert provenance["neuromark_version"] == __version__
     assert provenance["versions"]["mne"] and provenance["versions"]["nilearn"]
-    assert set(provenance["timings_s"]) == {"discover", "check", "eeg"}
+    assert set(provenance["timings_s"]) == {"discover", "check", "eeg", "fmri"}
     edf = "sub-01/ses-pre/eeg/sub-01_ses-pre_task-rest_eeg.edf"
     assert provenance["inputs_sha256"][edf] == file_sha256(study_root / edf)
     assert len(provenance["inputs_sha256"]) == 1 + 6 * 2 * (3 + 4)
@@ -48,7 +48,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     participants = pd.read_csv(out / "participants.tsv", sep="\t")
     assert {"responder", "pain_reduction", "responder_source"} <= set(participants)
     report = (out / "report.html").read_text()
-    assert report.count("data:image/png;base64,") == 2  # spectra and topomaps
+    assert report.count("data:image/png;base64,") == 4  # EEG: 2, fMRI: 2
     for section in (
         "EEG quality control",
         "EEG spectra and band-power change",
@@ -88,7 +88,7 @@ def test_bad_recordings_are_skipped_and_logged(study_copy, tmp_path):
         .str.contains("sub-02_ses-post_task-rest_eeg.edf: MNE cannot")
         .any()
     )
-    assert errors["problem"].str.contains("has 39 rows but").any()
+    assert errors["problem"].str.contains("has 79 rows but").any()
     summary = result["summary"].set_index("participant_id")
     assert summary.loc["sub-02", "eeg_post"] == "error"
     assert summary.loc["sub-05", "fmri_pre"] == "error"

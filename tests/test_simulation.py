@@ -108,19 +108,19 @@ def test_files_are_readable_by_mne_and_nibabel(study_root):
 
     func = _func(study_root, "sub-01", "pre")
     bold = nib.load(func / f"sub-01_ses-pre_task-rest_{SPACE}_desc-preproc_bold.nii.gz")
-    assert bold.ndim == 4 and bold.shape[3] == 40
+    assert bold.ndim == 4 and bold.shape[3] == 80
     assert bold.header.get_zooms()[3] == 2.0
     assert int(bold.header["sform_code"]) == 4  # MNI
     mask = func / f"sub-01_ses-pre_task-rest_{SPACE}_desc-brain_mask.nii.gz"
     signals = NiftiMasker(mask_img=str(mask), standardize=None).fit_transform(bold)
-    assert signals.shape == (40, int(nib.load(mask).get_fdata().sum()))
+    assert signals.shape == (80, int(nib.load(mask).get_fdata().sum()))
     assert np.all(np.isfinite(signals)) and signals.std(0).min() > 0
     confounds = pd.read_csv(
         func / "sub-01_ses-pre_task-rest_desc-confounds_timeseries.tsv",
         sep="\t",
         na_values="n/a",
     )
-    assert len(confounds) == 40
+    assert len(confounds) == 80
     for column in (
         "trans_x",
         "rot_z",
@@ -322,7 +322,8 @@ def test_planted_roi_correlations_are_recovered_by_numpy(fmri_study):
                 na_values="n/a",
             )
             names = ["trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z"]
-            names += [c for c in confounds if c.startswith(("a_comp_cor", "cosine"))]
+            names += [f"a_comp_cor_{k:02d}" for k in range(5)]
+            names += [c for c in confounds if c.startswith("cosine")]
             design = np.column_stack([np.ones(len(confounds)), confounds[names]])
             keep = ~(confounds["framewise_displacement"].fillna(0) > 0.5).to_numpy()
             beta = np.linalg.lstsq(design[keep], signals[keep], rcond=None)[0]

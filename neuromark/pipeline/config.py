@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..eeg.settings import EEGSettings
 from ..exceptions import ConfigError
+from ..fmri.settings import FMRISettings
 from ..utils._check import suggest
 
 Modality = Literal["eeg", "fmri"]
@@ -100,6 +101,11 @@ class PipelineConfig(_Strict):
     eeg: EEGSettings = Field(
         default_factory=EEGSettings,
         description="EEG preprocessing and spectral markers.",
+    )
+
+    fmri: FMRISettings = Field(
+        default_factory=FMRISettings,
+        description="fMRI denoising, ROIs and connectivity.",
     )
 
     @field_validator("n_jobs")

@@ -11,13 +11,17 @@ Steps so far:
 ``eeg``
     Preprocess every EEG recording and extract its spectral neuromarkers in
     parallel (:func:`neuromark.eeg.recording_features`).
+``fmri``
+    Denoise every fMRIPrep run and compute PAG-ACC-PFC connectivity in
+    parallel (:func:`neuromark.fmri.recording_features`).
 
 In every step a bad recording is logged with its file and the reason and
 skipped (or aborts the run with ``on_error="abort"``); the others complete.
 
 Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 ``dataset_summary.tsv``, ``features_long.tsv``, ``features_wide.tsv``,
-``eeg_qc.tsv``, ``eeg_spectra.tsv``, ``dataset_description.json``, ``logs/errors.tsv``,
+``eeg_qc.tsv``, ``eeg_spectra.tsv``, ``fmri_qc.tsv``, ``fmri_roi_qc.tsv``,
+``dataset_description.json``, ``logs/errors.tsv``,
 ``logs/neuromark.log``, ``provenance.json`` and ``report.html``.
 """
 
@@ -29,17 +33,25 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from .. import __version__
-from ..eeg import recording_features
+from ..eeg import recording_features as eeg_features
 from ..exceptions import NeuromarkError
 from ..features import sort_long, to_wide
+from ..fmri import read_atlas
+from ..fmri import recording_features as fmri_features
 from ..io import check_recording, discover_study
 from ..report import write_report
 from ..report.eeg import eeg_sections
+from ..report.fmri import fmri_sections
 from ..utils._files import ensure_output_dir, file_sha256, write_json, write_tsv
 from ..utils._logging import logger, verbose
 from .provenance import Timer, provenance_record
 
-STEPS = ("discover", "check", "eeg")
+STEPS = ("discover", "check", "eeg", "fmri")
+# modality step -> (unit of work, name of its extra per-unit table)
+MODALITY_STEPS = {
+    "eeg": (eeg_features, "eeg_spectra"),
+    "fmri": (fmri_features, "fmri_roi_qc"),
+}
 ERROR_COLUMNS = ["participant_id", "session", "modality", "path", "problem"]
 
 
@@ -185,15 +197,21 @@ def run_pipeline(config, *, steps=None, verbose=None):
                 hashes.update(file_hashes)
             usable = [rec for rec, _ in results]
             errors.append(failed)
-        tables = {}
-        if "eeg" in steps and "eeg" in config.modalities:
-            with timer("eeg"):
-                eeg_units = [rec for rec in usable if rec.modality == "eeg"]
-                results, failed = _run_units(
-                    "eeg", recording_features, eeg_units, config, config.eeg
+        tables, features = {}, []
+        for modality, (func, extra_name) in MODALITY_STEPS.items():
+            if modality not in steps or modality not in config.modalities:
+                continue
+            with timer(modality):
+                units = [rec for rec in usable if rec.modality == modality]
+                args = (
+                    (config.eeg,) if modality == "eeg" else (config.fmri, config.space)
                 )
+                results, failed = _run_units(modality, func, units, config, *args)
             errors.append(failed)
-            tables.update(_feature_tables(results, study, config))
+            features += [table for _, (table, _, _) in results]
+            tables.update(_modality_tables(modality, extra_name, results))
+        if features:
+            tables.update(_feature_tables(features, study, config))
         errors = pd.concat(errors, ignore_index=True)
         summary = _summary(study, errors)
         _write_outputs(output_dir, study, checked, summary, errors, tables)
@@ -207,13 +225,7 @@ def run_pipeline(config, *, steps=None, verbose=None):
             summary=summary,
             errors=errors,
             provenance=record,
-            sections=eeg_sections(
-                tables,
-                study.participants,
-                sessions=(config.sessions.pre, config.sessions.post),
-            )
-            if tables
-            else (),
+            sections=_report_sections(tables, study, config),
         )
         n_ok = (
             int((checked["status"] == "ok").sum())
@@ -249,29 +261,44 @@ def _summary(study, errors):
     return summary
 
 
-def _feature_tables(results, study, config):
-    """Feature, QC and spectra tables from the EEG step's results."""
+def _report_sections(tables, study, config):
+    """Report sections of the modality steps that produced tables."""
+    sessions = (config.sessions.pre, config.sessions.post)
+    sections = []
+    if "eeg_qc" in tables:
+        sections += eeg_sections(tables, study.participants, sessions=sessions)
+    if "fmri_qc" in tables:
+        atlas = read_atlas(config.fmri.rois.atlas, config.fmri.rois.labels)
+        sections += fmri_sections(tables, study.participants, atlas, sessions=sessions)
+    return sections
+
+
+def _format_cell(value):
+    """QC values as TSV text: dicts as ``key:value;...``, lists joined by ``;``."""
+    if isinstance(value, dict):
+        return ";".join(f"{k}:{v}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ";".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+    return value
+
+
+def _modality_tables(modality, extra_name, results):
+    """Build the QC table and the extra table (spectra, ROI QC) of one step."""
     if not results:
         return {}
-    long = sort_long(
-        pd.concat([features for _, (features, _, _) in results], ignore_index=True)
-    )
+    qc = pd.DataFrame([qc for _, (_, qc, _) in results]).map(_format_cell)
+    extra = pd.concat([extra for _, (_, _, extra) in results], ignore_index=True)
+    return {f"{modality}_qc": qc, extra_name: extra}
+
+
+def _feature_tables(features, study, config):
+    """Build the long and wide feature tables of every modality."""
+    long = sort_long(pd.concat(features, ignore_index=True))
     sessions = (config.sessions.pre, config.sessions.post)
     wide = to_wide(
         long, sessions=sessions, participants=list(study.participants["participant_id"])
     )
-    qc = pd.DataFrame([qc for _, (_, qc, _) in results])
-    qc["bad_channels"] = qc["bad_channels"].map(
-        lambda bads: ";".join(f"{ch}:{why}" for ch, why in bads.items())
-    )
-    qc["notch_hz"] = qc["notch_hz"].map(lambda hz: ";".join(f"{f:g}" for f in hz))
-    spectra = pd.concat([spectra for _, (_, _, spectra) in results], ignore_index=True)
-    return {
-        "features_long": long,
-        "features_wide": wide,
-        "eeg_qc": qc,
-        "eeg_spectra": spectra,
-    }
+    return {"features_long": long, "features_wide": wide}
 
 
 def _write_outputs(output_dir, study, checked, summary, errors, tables):

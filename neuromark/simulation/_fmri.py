@@ -9,8 +9,9 @@ Voxel time series (percent of the voxel's baseline intensity) are
 * ``noise``: independent per voxel;
 * ``motion``: the six rigid-body parameters written to the confounds table,
   with random voxel loadings ``L`` (so motion regression removes them);
-* ``physio``: three slow components written as ``a_comp_cor_0*`` columns
-  (so CompCor regression removes them exactly);
+* ``physio``: three slow components written as the first ``a_comp_cor_*``
+  columns (so CompCor regression removes them exactly); further CompCor
+  columns carry no signal, as low-ranked components of real data;
 * ``drift``: slow cosines written as ``cosine*`` columns;
 * ``spikes``: global intensity jumps at the volumes where framewise
   displacement is high (removed by scrubbing).
@@ -27,6 +28,8 @@ import functools
 import numpy as np
 import pandas as pd
 
+from ..utils._signal import cosine_basis
+
 SIGNAL_PERCENT = 1.0
 VOXEL_NOISE_PERCENT = 0.5
 MOTION_LOADING_PERCENT = 0.4
@@ -34,7 +37,8 @@ PHYSIO_LOADING_PERCENT = 0.6
 SPIKE_PERCENT = 2.0
 AR_COEFFICIENT = 0.5
 HEAD_RADIUS_MM = 50.0  # Power et al. (2012) framewise displacement
-N_COMPCOR = 3
+N_COMPCOR = 3  # physiological components planted in the data
+N_COMPCOR_COLUMNS = 12  # a_comp_cor columns written (the rest carry no signal)
 
 
 @functools.lru_cache(maxsize=4)
@@ -167,22 +171,6 @@ def framewise_displacement(motion):
     return np.r_[np.nan, fd]
 
 
-def _cosines(n_volumes, tr, cutoff_s=128.0):
-    """Discrete cosine basis of a high-pass filter (as fMRIPrep's ``cosine*``)."""
-    n_basis = int(np.floor(2 * n_volumes * tr / cutoff_s))
-    times = np.arange(n_volumes)
-    return (
-        np.column_stack(
-            [
-                np.sqrt(2.0 / n_volumes) * np.cos(np.pi * (times + 0.5) * k / n_volumes)
-                for k in range(1, n_basis + 1)
-            ]
-        )
-        if n_basis
-        else np.empty((n_volumes, 0))
-    )
-
-
 def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes=2):
     """Simulate one preprocessed resting BOLD run and its confounds.
 
@@ -219,7 +207,7 @@ def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes
     motion, spikes = _motion(rng, n_volumes, n_spikes)
     physio = _ar1(rng, n_volumes, N_COMPCOR, 0.8)
     physio = (physio - physio.mean(0)) / physio.std(0)
-    cosines = _cosines(n_volumes, tr)
+    cosines = cosine_basis(n_volumes, tr)
 
     brain = np.flatnonzero(mask)
     n_voxels = brain.size
@@ -255,8 +243,10 @@ def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes
     columns["global_signal"] = series.mean(axis=1)
     columns["csf"] = baseline.mean() * (1 + 0.01 * physio[:, 0])
     columns["white_matter"] = baseline.mean() * (1 + 0.01 * physio[:, 1])
-    for k in range(N_COMPCOR):
-        columns[f"a_comp_cor_{k:02d}"] = physio[:, k]
+    extra = _ar1(rng, n_volumes, N_COMPCOR_COLUMNS - N_COMPCOR, 0.8)
+    components = np.column_stack([physio, (extra - extra.mean(0)) / extra.std(0)])
+    for k in range(N_COMPCOR_COLUMNS):
+        columns[f"a_comp_cor_{k:02d}"] = components[:, k]
     for k in range(cosines.shape[1]):
         columns[f"cosine{k:02d}"] = cosines[:, k]
     dvars = np.r_[np.nan, np.sqrt(np.mean(np.diff(series, axis=0) ** 2, axis=1))]

@@ -1,0 +1,34 @@
+"""fMRI: PAG-ACC-PFC functional connectivity from fMRIPrep outputs."""
+
+from .connectivity import (
+    TangentConnectivity,
+    connectivity_matrix,
+    edge_table,
+    fisher_z,
+)
+from .denoise import censoring_mask, clean_signals, confound_columns, select_confounds
+from .features import recording_features, run_features
+from .rois import ImageAtlas, SphereAtlas, read_atlas
+from .settings import DenoisingSettings, FMRISettings, ROISettings
+from .signals import load_run, roi_signals
+
+__all__ = [
+    "DenoisingSettings",
+    "FMRISettings",
+    "ImageAtlas",
+    "ROISettings",
+    "SphereAtlas",
+    "TangentConnectivity",
+    "censoring_mask",
+    "clean_signals",
+    "confound_columns",
+    "connectivity_matrix",
+    "edge_table",
+    "fisher_z",
+    "load_run",
+    "read_atlas",
+    "recording_features",
+    "roi_signals",
+    "run_features",
+    "select_confounds",
+]

@@ -1,0 +1,119 @@
+"""Connectivity of ROI time series: correlation, partial correlation, tangent.
+
+Per-run measures use the empirical covariance (equal to nilearn's
+``ConnectivityMeasure(cov_estimator=EmpiricalCovariance())``) and are reported
+as Fisher z. Tangent-space connectivity (Varoquaux et al. 2010) needs a group
+reference, so it is an estimator to fit inside cross-validation.
+"""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ..utils._check import check_option
+
+KINDS = ("correlation", "partial correlation")
+FEATURE = {"correlation": "fc", "partial correlation": "fc_partial"}
+
+
+def connectivity_matrix(signals, kind="correlation"):
+    """Correlation or partial correlation matrix of time series.
+
+    Parameters
+    ----------
+    signals : ndarray, shape (n_times, n_rois)
+        ROI time series.
+    kind : "correlation" | "partial correlation"
+        Pearson correlation, or partial correlation from the precision matrix
+        ``-P_ij / sqrt(P_ii P_jj)``.
+
+    Returns
+    -------
+    matrix : ndarray, shape (n_rois, n_rois)
+        Unit diagonal.
+    """
+    check_option("kind", kind, KINDS)
+    signals = np.asarray(signals, dtype=float)
+    if signals.shape[0] < 3:
+        raise ValueError(f"need at least 3 time points, got {signals.shape[0]}")
+    correlation = np.corrcoef(signals, rowvar=False)
+    if kind == "correlation":
+        return correlation
+    precision = np.linalg.pinv(np.cov(signals, rowvar=False))
+    scale = np.sqrt(np.diag(precision))
+    partial = -precision / np.outer(scale, scale)
+    np.fill_diagonal(partial, 1.0)
+    return partial
+
+
+def fisher_z(r):
+    """Fisher transform ``arctanh(r)``, with ``|r|`` capped just below 1."""
+    return np.arctanh(np.clip(r, -1 + 1e-12, 1 - 1e-12))
+
+
+def edge_table(matrix, labels, feature, unit="Fisher z"):
+    """Upper-triangle edges of a matrix as long rows, named ``A~B`` (sorted)."""
+    rows = [
+        (feature, "~".join(sorted((labels[i], labels[j]))), float(matrix[i, j]), unit)
+        for i, j in itertools.combinations(range(len(labels)), 2)
+    ]
+    return pd.DataFrame(rows, columns=["feature", "location", "value", "unit"])
+
+
+class TangentConnectivity(TransformerMixin, BaseEstimator):
+    """Tangent-space connectivity whose group reference is learned in ``fit``.
+
+    Fit it on training participants only (inside cross-validation): the
+    reference (geometric mean of their covariances) is a data-dependent step.
+
+    Parameters
+    ----------
+    vectorize : bool
+        Return the upper triangle (without diagonal) as feature vectors.
+
+    Attributes
+    ----------
+    measure_ : nilearn.connectome.ConnectivityMeasure
+        The fitted nilearn measure (``kind="tangent"``).
+    n_rois_ : int
+        ROIs seen at fit.
+    """
+
+    def __init__(self, vectorize=True):
+        self.vectorize = vectorize
+
+    def fit(self, X, y=None):
+        """Learn the group reference from training time series.
+
+        Parameters
+        ----------
+        X : list of ndarray, shape (n_times, n_rois) each
+            One time series per participant (lengths may differ).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TangentConnectivity
+        """
+        from nilearn.connectome import ConnectivityMeasure
+
+        X = [np.asarray(x, dtype=float) for x in X]
+        self.n_rois_ = X[0].shape[1]
+        self.measure_ = ConnectivityMeasure(
+            kind="tangent", vectorize=self.vectorize, discard_diagonal=True
+        )
+        self.measure_.fit(X)
+        return self
+
+    def transform(self, X):
+        """Project time series into the tangent space at the learned reference."""
+        check_is_fitted(self)
+        X = [np.asarray(x, dtype=float) for x in X]
+        wrong = [x.shape for x in X if x.ndim != 2 or x.shape[1] != self.n_rois_]
+        if wrong:
+            raise ValueError(f"expected (n_times, {self.n_rois_}) arrays, got {wrong}")
+        return self.measure_.transform(X)

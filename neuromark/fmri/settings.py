@@ -1,0 +1,122 @@
+"""Typed settings of fMRI denoising, ROI extraction and connectivity."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class DenoisingSettings(_Strict):
+    """Confound regression and censoring of the fMRIPrep confounds.
+
+    The motion/tissue vocabulary follows nilearn's ``load_confounds``:
+    ``6P`` = 6 motion parameters; ``24P`` = motion, derivatives, squares and
+    squared derivatives (Friston et al. 1996); ``36P`` = 24P plus WM, CSF and
+    global signal with the same expansions (Satterthwaite et al. 2013).
+    """
+
+    motion: Literal["none", "6P", "24P"] = Field(
+        "24P", description="Motion regressors: none, 6P or 24P."
+    )
+    wm_csf: Literal["none", "basic", "full"] = Field(
+        "none",
+        description="Mean white-matter and CSF signals: none, basic (2) or "
+        "full (with derivatives and squares, 8).",
+    )
+    global_signal: Literal["none", "basic", "full"] = Field(
+        "none", description="Global signal regression: none, basic (1) or full (4)."
+    )
+    compcor: int = Field(
+        5,
+        ge=0,
+        description="Number of anatomical CompCor components (a_comp_cor_00...) "
+        "regressed out (Behzadi et al. 2007); 0 for none.",
+    )
+    high_pass: float | None = Field(
+        0.008,
+        gt=0,
+        description="High-pass cut-off (Hz) applied by nilearn's "
+        "signal.clean; null for none.",
+    )
+    low_pass: float | None = Field(
+        None,
+        gt=0,
+        description="Low-pass cut-off (Hz); null for none (recommended "
+        "with censoring).",
+    )
+    fd_threshold: float | None = Field(
+        0.5,
+        gt=0,
+        description="Censor volumes with framewise displacement above this "
+        "(mm; Power et al. 2012); null for no censoring.",
+    )
+    std_dvars_threshold: float | None = Field(
+        1.5,
+        gt=0,
+        description="Censor volumes with standardised DVARS above this; null "
+        "to ignore DVARS.",
+    )
+    min_segment: int = Field(
+        5,
+        ge=1,
+        description="Also censor runs of fewer than this many contiguous kept "
+        "volumes (Power et al. 2014).",
+    )
+    min_remaining_seconds: float = Field(
+        120.0,
+        ge=0,
+        description="Refuse a run with less than this much data left after "
+        "censoring (s).",
+    )
+
+
+class ROISettings(_Strict):
+    """Regions of interest and their coverage checks."""
+
+    atlas: Literal["pain_modulation"] | Path = Field(
+        "pain_modulation",
+        description="'pain_modulation' (atlases/pain_modulation_"
+        "rois.tsv) or a TSV of spheres (label, x, y, z, radius_mm) or a label NIfTI "
+        "with a lookup TSV of the same name (index, label).",
+    )
+    labels: tuple[str, ...] | None = Field(
+        None, description="Use only these ROIs of the atlas (null: all)."
+    )
+    min_voxels: int = Field(
+        1,
+        ge=1,
+        description="A ROI with fewer brain voxels than this is left out of "
+        "the run and flagged in the QC, never returned as NaN.",
+    )
+    min_coverage: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Flag a ROI whose fraction of sphere voxels inside "
+        "the brain mask is below this.",
+    )
+
+
+class FMRISettings(_Strict):
+    """fMRI settings of the pipeline."""
+
+    denoising: DenoisingSettings = Field(
+        default_factory=DenoisingSettings, description="Confounds and censoring."
+    )
+    rois: ROISettings = Field(default_factory=ROISettings, description="ROIs.")
+    smoothing_fwhm: float | None = Field(
+        None,
+        gt=0,
+        description="Spatial smoothing (mm FWHM) before ROI averaging; null for none.",
+    )
+    connectivity: tuple[Literal["correlation", "partial correlation"], ...] = Field(
+        ("correlation", "partial correlation"),
+        min_length=1,
+        description="Per-run connectivity kinds, reported as Fisher z (features fc and "
+        "fc_partial). Tangent-space connectivity needs a group reference and is "
+        "fitted inside the prediction's cross-validation instead.",
+    )

@@ -1,0 +1,125 @@
+"""Load an fMRIPrep run and extract ROI signals with coverage and tSNR QC."""
+
+import re
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from ..exceptions import DataFileError
+from ..io.checks import read_confounds, repetition_time
+
+
+def image_space(path):
+    """Template space named in a BIDS file name (``space-<label>``), or None."""
+    match = re.search(r"_space-([a-zA-Z0-9]+)_", Path(path).name)
+    return match.group(1) if match else None
+
+
+def load_run(bold, *, confounds, mask=None, sidecar=None, space=None):
+    """Load a preprocessed BOLD run, its brain mask and confounds, with checks.
+
+    Parameters
+    ----------
+    bold : path-like
+        4D BOLD image.
+    confounds : path-like
+        fMRIPrep confounds table.
+    mask : path-like | None
+        Brain mask on the BOLD grid; ``None`` computes one with
+        :func:`nilearn.masking.compute_epi_mask`.
+    sidecar : path-like | None
+        JSON sidecar (``RepetitionTime``).
+    space : str | None
+        Expected template space; a file name naming another space is refused.
+
+    Returns
+    -------
+    img : nibabel.Nifti1Image
+        The BOLD image (data not yet read).
+    mask : ndarray of bool
+        Brain mask.
+    confounds : pandas.DataFrame
+        One row per volume.
+    tr : float
+        Repetition time (s).
+    """
+    bold = Path(bold)
+    named = image_space(bold)
+    if space is not None and named is not None and named != space:
+        raise DataFileError(bold, f"image is in space {named}, expected {space}")
+    try:
+        img = nib.load(bold)
+    except Exception as err:
+        raise DataFileError(bold, f"nibabel cannot read this image ({err})") from None
+    if img.ndim != 4:
+        raise DataFileError(
+            bold,
+            f"expected a 4D BOLD time series, got a {img.ndim}D "
+            f"image of shape {img.shape}",
+        )
+    if int(img.header["sform_code"]) == 0 and int(img.header["qform_code"]) == 0:
+        raise DataFileError(
+            bold,
+            "header has no spatial orientation (sform and qform "
+            "codes are 0): cannot place MNI coordinates",
+        )
+    table = read_confounds(Path(confounds))
+    if len(table) != img.shape[3]:
+        raise DataFileError(
+            confounds,
+            f"has {len(table)} rows but {bold.name} has "
+            f"{img.shape[3]} volumes; confounds must have one row per "
+            "volume",
+        )
+    if mask is None:
+        from nilearn.masking import compute_epi_mask
+
+        mask_data = np.asarray(compute_epi_mask(img).dataobj, dtype=bool)
+    else:
+        mask_img = nib.load(mask)
+        if mask_img.shape[:3] != img.shape[:3] or not np.allclose(
+            mask_img.affine, img.affine, atol=1e-3
+        ):
+            raise DataFileError(
+                mask,
+                f"brain mask grid {mask_img.shape[:3]} does not "
+                f"match the BOLD grid {img.shape[:3]} of {bold.name}",
+            )
+        mask_data = np.asarray(mask_img.dataobj) > 0
+    tr = repetition_time(img, Path(sidecar) if sidecar else None)
+    return img, mask_data, table, tr
+
+
+def roi_signals(data, labels, n_rois):
+    """Mean time series and mean voxel tSNR of each labelled ROI.
+
+    Parameters
+    ----------
+    data : ndarray, shape (nx, ny, nz, n_volumes)
+        BOLD data.
+    labels : ndarray of int, shape (nx, ny, nz)
+        0 outside ROIs, ``k + 1`` in ROI ``k``.
+    n_rois : int
+        Number of ROIs.
+
+    Returns
+    -------
+    signals : ndarray, shape (n_volumes, n_rois)
+        Mean over each ROI's voxels (NaN columns for empty ROIs, which callers
+        drop and report; they are never returned as features).
+    tsnr : ndarray, shape (n_rois,)
+        Mean over the ROI's voxels of temporal mean / temporal SD.
+    """
+    flat = data.reshape(-1, data.shape[-1])
+    label_flat = labels.ravel()
+    signals = np.full((data.shape[-1], n_rois), np.nan)
+    tsnr = np.full(n_rois, np.nan)
+    for k in range(n_rois):
+        voxels = flat[label_flat == k + 1].astype(np.float64)
+        if len(voxels):
+            signals[:, k] = voxels.mean(axis=0)
+            sd = voxels.std(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tsnr[k] = np.nanmean(np.where(sd > 0, voxels.mean(axis=1) / sd, np.nan))
+    return signals, tsnr

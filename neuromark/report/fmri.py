@@ -1,0 +1,156 @@
+"""Figures of fMRI PAG-ACC-PFC connectivity for the report (nilearn, offline)."""
+
+import numpy as np
+import pandas as pd
+
+
+def change_matrices(long, participants, *, feature="fc", sessions=("pre", "post")):
+    """Mean post - pre connectivity per intervention as square matrices.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table with fMRI ``feature`` rows (locations ``A~B``).
+    participants : pandas.DataFrame
+        ``participant_id`` and ``intervention``.
+    feature : str
+        ``"fc"`` or ``"fc_partial"``.
+    sessions : (str, str)
+        Pre and post labels.
+
+    Returns
+    -------
+    matrices : dict of str to pandas.DataFrame
+        Intervention to a symmetric ROI x ROI frame of mean change (Fisher z),
+        zero diagonal, averaged over participants with both sessions.
+    """
+    rows = long[(long["modality"] == "fmri") & (long["feature"] == feature)]
+    table = rows.pivot_table(
+        index=["participant_id", "location"], columns="session", values="value"
+    )
+    change = (table[sessions[1]] - table[sessions[0]]).dropna().rename("change")
+    change = change.reset_index()
+    arms = participants.set_index("participant_id")["intervention"]
+    change["intervention"] = change["participant_id"].map(arms)
+    rois = sorted({r for edge in change["location"] for r in edge.split("~")})
+    matrices = {}
+    for arm, group in change.groupby("intervention"):
+        matrix = pd.DataFrame(0.0, index=rois, columns=rois)
+        for edge, value in group.groupby("location")["change"].mean().items():
+            a, b = edge.split("~")
+            matrix.loc[a, b] = matrix.loc[b, a] = value
+        matrices[arm] = matrix
+    return matrices
+
+
+def plot_change_matrices(matrices):
+    """Heat maps of mean connectivity change, one panel per intervention."""
+    import matplotlib.pyplot as plt
+
+    arms = list(matrices)
+    figure, axes = plt.subplots(
+        1,
+        len(arms),
+        figsize=(3.6 * len(arms), 3.4),
+        squeeze=False,
+        layout="constrained",
+    )
+    limit = max(float(np.abs(m.to_numpy()).max()) for m in matrices.values()) or 1.0
+    for ax, arm in zip(axes[0], arms):
+        matrix = matrices[arm]
+        image = ax.imshow(matrix.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_xticks(range(len(matrix)), matrix.columns, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(matrix)), matrix.index, fontsize=7)
+        ax.set_title(arm, fontsize=9)
+    figure.colorbar(
+        image, ax=axes[0].tolist(), shrink=0.8, label="Δ Fisher z (post − pre)"
+    )
+    return figure
+
+
+def plot_roi_placement(atlas):
+    """ROI centres on the bundled MNI glass brain (spheres atlases only)."""
+    from nilearn import plotting
+
+    table = atlas.table
+    display = plotting.plot_markers(
+        np.arange(len(table), dtype=float),
+        table[["x", "y", "z"]].to_numpy(float),
+        node_size=30,
+        node_cmap="tab10",
+        display_mode="ortho",
+        colorbar=False,
+        title="ROIs",
+        alpha=0.9,
+    )
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    cmap = plt.get_cmap("tab10")
+    n = len(table)
+    handles = [
+        Patch(color=cmap(k / max(n - 1, 1)), label=label)
+        for k, label in enumerate(table["label"])
+    ]
+    figure = display.frame_axes.figure
+    figure.legend(
+        handles=handles, loc="lower center", ncol=min(n, 7), fontsize=8, frameon=False
+    )
+    return figure
+
+
+def fmri_sections(tables, participants, atlas, *, sessions=("pre", "post")):
+    """Report sections for the fMRI step: QC, ROI coverage and placement, change maps.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        ``features_long``, ``fmri_qc`` and ``fmri_roi_qc``.
+    participants : pandas.DataFrame
+        Participants with ``intervention``.
+    atlas : SphereAtlas | ImageAtlas
+        ROIs used.
+    sessions : (str, str)
+        Pre and post labels.
+
+    Returns
+    -------
+    sections : list of (str, str)
+    """
+    from ..fmri.rois import SphereAtlas
+    from .html import figure_html, table_html
+
+    coverage = (
+        tables["fmri_roi_qc"]
+        .groupby("roi", sort=False)
+        .agg(
+            runs=("status", "size"),
+            min_voxels=("n_in_brain", "min"),
+            mean_coverage=("coverage", "mean"),
+            mean_tsnr=("tsnr", "mean"),
+            runs_excluded=("status", lambda s: int((s == "empty").sum())),
+        )
+        .reset_index()
+        .round(3)
+    )
+    run_qc = tables["fmri_qc"][
+        ["participant_id", "session", "n_volumes", "n_kept", "mean_fd", "rois_excluded"]
+    ].round(3)
+    figures = ""
+    if isinstance(atlas, SphereAtlas):
+        figures += figure_html(
+            plot_roi_placement(atlas),
+            "ROI centres (MNI152) of the PAG-ACC-PFC circuit.",
+        )
+    matrices = change_matrices(tables["features_long"], participants, sessions=sessions)
+    if matrices:
+        figures += figure_html(
+            plot_change_matrices(matrices),
+            "Mean change of ROI-to-ROI connectivity (Fisher z, "
+            "post − pre) per intervention.",
+        )
+    return [
+        ("fMRI quality control", table_html(run_qc)),
+        ("ROI coverage", table_html(coverage)),
+        ("PAG-ACC-PFC connectivity", figures),
+    ]
