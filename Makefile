@@ -25,7 +25,7 @@ demo: $(VENV)/.installed
 	$(BIN)/neuromark demo --output $(DEMO_DIR)
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n $(JOBS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check neuromark atlases tests benchmarks

@@ -81,11 +81,11 @@ def run_features(
         min_voxels=settings.rois.min_voxels,
         min_coverage=settings.rois.min_coverage,
     )
-    if (roi_qc["n_in_image"] == 0).all():
+    if (roi_qc["n_in_brain"] == 0).all():
         raise DataFileError(
             source,
-            "no ROI lies inside the image's field of view; is "
-            "it in MNI space with a correct affine?",
+            "no ROI overlaps the image's brain mask; is it in MNI "
+            "space with a correct affine?",
         )
     data = img.get_fdata(dtype=np.float32)
     if settings.smoothing_fwhm:

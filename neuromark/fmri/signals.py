@@ -8,6 +8,7 @@ import numpy as np
 
 from ..exceptions import DataFileError
 from ..io.checks import read_confounds, repetition_time
+from ..utils._logging import logger
 
 
 def image_space(path):
@@ -26,8 +27,8 @@ def load_run(bold, *, confounds, mask=None, sidecar=None, space=None):
     confounds : path-like
         fMRIPrep confounds table.
     mask : path-like | None
-        Brain mask on the BOLD grid; ``None`` computes one with
-        :func:`nilearn.masking.compute_epi_mask`.
+        Brain mask on the BOLD grid; ``None`` uses every voxel whose signal is
+        finite and varies over time (fMRIPrep always provides a mask).
     sidecar : path-like | None
         JSON sidecar (``RepetitionTime``).
     space : str | None
@@ -73,9 +74,14 @@ def load_run(bold, *, confounds, mask=None, sidecar=None, space=None):
             "volume",
         )
     if mask is None:
-        from nilearn.masking import compute_epi_mask
-
-        mask_data = np.asarray(compute_epi_mask(img).dataobj, dtype=bool)
+        data = img.get_fdata(dtype=np.float32)
+        mask_data = np.isfinite(data).all(axis=-1) & (data.std(axis=-1) > 0)
+        del data
+        logger.info(
+            "%s: no brain mask given; using the %d voxels with a varying signal",
+            bold.name,
+            int(mask_data.sum()),
+        )
     else:
         mask_img = nib.load(mask)
         if mask_img.shape[:3] != img.shape[:3] or not np.allclose(

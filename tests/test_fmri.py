@@ -1,0 +1,322 @@
+"""fMRI ROI signals, denoising and connectivity against references and truths."""
+
+import logging
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from nilearn.connectome import ConnectivityMeasure
+from sklearn.covariance import EmpiricalCovariance
+
+from neuromark.exceptions import DataFileError
+from neuromark.fmri import (
+    FMRISettings,
+    SphereAtlas,
+    TangentConnectivity,
+    censoring_mask,
+    confound_columns,
+    connectivity_matrix,
+    edge_table,
+    fisher_z,
+    load_run,
+    read_atlas,
+    roi_signals,
+    run_features,
+)
+from neuromark.fmri.settings import DenoisingSettings
+from neuromark.simulation import mni_grid, read_ground_truth, simulate_study
+from neuromark.simulation._fmri import SIGNAL_PERCENT, VOXEL_NOISE_PERCENT
+
+
+# ---------------------------------------------------------------- ROI signals
+def test_roi_signals_equal_numpy_and_survive_a_round_trip():
+    rng = np.random.default_rng(0)
+    mask, affine = mni_grid(4.0)
+    atlas = read_atlas()
+    labels, qc = atlas.label_image(mask.shape, affine, mask)
+    assert (qc["status"] == "ok").all()
+    truth = rng.standard_normal((50, len(atlas.labels)))
+    # signals -> image: every voxel of ROI k carries signal k, others noise
+    data = rng.standard_normal((*mask.shape, 50)).astype(np.float32)
+    for k in range(len(atlas.labels)):
+        data[labels == k + 1] = truth[:, k]
+    signals, _ = roi_signals(data, labels, len(atlas.labels))
+    np.testing.assert_allclose(signals, truth, rtol=1e-6, atol=1e-6)
+    # direct numpy mean over the same voxels of a noisy image
+    noisy = rng.standard_normal(data.shape).astype(np.float32)
+    signals, tsnr = roi_signals(noisy, labels, len(atlas.labels))
+    for k in range(len(atlas.labels)):
+        np.testing.assert_allclose(
+            signals[:, k], noisy[labels == k + 1].mean(axis=0), rtol=1e-5
+        )
+    assert np.isfinite(tsnr).all()
+
+
+def test_sphere_coverage_on_coarse_and_fine_grids():
+    atlas = read_atlas(labels=["PAG", "DLPFC_L"])
+    for resolution, pag_voxels in ((2.0, 19), (4.0, 1)):
+        mask, affine = mni_grid(resolution)
+        _, qc = atlas.label_image(mask.shape, affine, mask)
+        qc = qc.set_index("roi")
+        # the centre voxel is always included, so PAG is never empty by grid
+        assert qc.loc["PAG", "n_in_brain"] == pag_voxels
+        assert 0.8 < qc.loc["DLPFC_L", "coverage"] < 1.0  # cortical edge
+    assert (
+        SphereAtlas(
+            pd.DataFrame(
+                {"label": ["X"], "x": [0], "y": [0], "z": [200], "radius_mm": [6]}
+            )
+        )
+        .label_image(mask.shape, affine, mask)[1]
+        .loc[0, "status"]
+        == "empty"
+    )
+
+
+# --------------------------------------------------------------- connectivity
+@pytest.fixture(scope="module")
+def nitime_series():
+    import nitime
+
+    path = Path(nitime.__file__).parent / "data" / "fmri_timeseries.csv"
+    return pd.read_csv(path)
+
+
+def test_correlation_equals_numpy_and_nilearn_on_nitime_data(nitime_series):
+    series = nitime_series[["LParaCing", "RParaCing", "LFpol", "RFpol", "LThal"]]
+    signals = series.to_numpy(float)
+    ours = connectivity_matrix(signals, "correlation")
+    np.testing.assert_allclose(ours, np.corrcoef(signals.T), atol=1e-10)
+    nilearn = ConnectivityMeasure(
+        kind="correlation", cov_estimator=EmpiricalCovariance(), standardize=False
+    ).fit_transform([signals])[0]
+    np.testing.assert_allclose(ours, nilearn, atol=1e-10)
+    partial = ConnectivityMeasure(
+        kind="partial correlation",
+        cov_estimator=EmpiricalCovariance(),
+        standardize=False,
+    ).fit_transform([signals])[0]
+    np.testing.assert_allclose(
+        connectivity_matrix(signals, "partial correlation"), partial, atol=1e-10
+    )
+    # paracingulate (ACC proxy) ~ frontal pole (PFC proxy) edge, as Fisher z
+    edges = edge_table(fisher_z(ours), list(series.columns), "fc").set_index("location")
+    r = np.corrcoef(series["LParaCing"], series["LFpol"])[0, 1]
+    assert edges.loc["LFpol~LParaCing", "value"] == pytest.approx(
+        np.arctanh(r), abs=1e-10
+    )
+
+
+def test_tangent_reference_is_learned_in_fit():
+    rng = np.random.default_rng(1)
+    series = [
+        rng.standard_normal((60, 4)) @ rng.standard_normal((4, 4)) for _ in range(8)
+    ]
+    model = TangentConnectivity().fit(series[:6])
+    reference = ConnectivityMeasure(
+        kind="tangent", vectorize=True, discard_diagonal=True
+    ).fit(series[:6])
+    np.testing.assert_allclose(
+        model.transform(series[6:]), reference.transform(series[6:])
+    )
+    assert model.transform(series[6:]).shape == (2, 6)
+    with pytest.raises(ValueError, match=r"expected \(n_times, 4\) arrays"):
+        model.transform([rng.standard_normal((60, 3))])
+
+
+# ------------------------------------------------------------------ denoising
+def test_strategies_and_censoring():
+    assert len(confound_columns(DenoisingSettings(motion="6P", compcor=0))) == 6
+    assert (
+        len(
+            confound_columns(
+                DenoisingSettings(
+                    motion="24P", wm_csf="full", global_signal="full", compcor=0
+                )
+            )
+        )
+        == 36
+    )
+    confounds = pd.DataFrame(
+        {
+            "framewise_displacement": [
+                np.nan,
+                0.1,
+                0.9,
+                0.1,
+                0.1,
+                0.1,
+                0.1,
+                0.1,
+                0.1,
+                0.1,
+                0.1,
+                0.8,
+                0.1,
+                0.1,
+            ],
+            "std_dvars": np.ones(14),
+        }
+    )
+    keep = censoring_mask(confounds, DenoisingSettings(min_segment=5))
+    # volume 2 and 11 censored; the 1-volume stretch (1) and 3-volume stretch
+    # (12-13) are shorter than 5 volumes and censored too
+    assert np.flatnonzero(keep).tolist() == [3, 4, 5, 6, 7, 8, 9, 10]
+
+
+@pytest.fixture(scope="module")
+def planted_run(tmp_path_factory):
+    root = simulate_study(
+        tmp_path_factory.mktemp("fmri") / "s",
+        n_participants=2,
+        seed=13,
+        interventions=["TENS"],
+        modalities=["fmri"],
+        fmri_volumes=400,
+    )
+    return root, read_ground_truth(root)
+
+
+def _run(root, pid, session, settings=None, **kwargs):
+    func = root / "derivatives" / "fmriprep" / pid / f"ses-{session}" / "func"
+    stem = f"{pid}_ses-{session}_task-rest"
+    img, mask, confounds, tr = load_run(
+        func / f"{stem}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz",
+        confounds=func / f"{stem}_desc-confounds_timeseries.tsv",
+        mask=func / f"{stem}_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz",
+        **kwargs,
+    )
+    return run_features(img, mask, confounds, tr, settings)
+
+
+def test_planted_correlations_are_recovered_after_denoising(planted_run):
+    root, truth = planted_run
+    noise = (VOXEL_NOISE_PERCENT / SIGNAL_PERCENT) ** 2
+    errors = []
+    for pid, entry in truth["participants"].items():
+        for session in ("pre", "post"):
+            features, qc, roi_qc = _run(root, pid, session)
+            assert qc["n_kept"] > 350 and qc["rois_excluded"] == ""
+            voxels = roi_qc.set_index("roi")["n_in_brain"]
+            # averaging n voxels of independent noise attenuates r analytically
+            attenuation = 1 / np.sqrt(1 + noise / voxels)
+            latent = entry["sessions"][session]["fmri"]["latent_sample_correlation"]
+            for row in features[features["feature"] == "fc"].itertuples():
+                a, b = row.location.split("~")
+                expected = latent[row.location] * attenuation[a] * attenuation[b]
+                errors.append(np.tanh(row.value) - expected)
+    assert np.mean(np.abs(errors)) < 0.05
+    assert abs(np.mean(errors)) < 0.02
+
+
+def test_high_pass_is_applied_even_when_motion_drifts(planted_run):
+    root, _ = planted_run
+    with_hp, _, _ = _run(root, "sub-01", "pre")
+    without, _, _ = _run(
+        root, "sub-01", "pre", FMRISettings(denoising={"high_pass": None})
+    )
+    assert not np.allclose(with_hp["value"], without["value"])
+
+
+# ------------------------------------------------------------ real data files
+def test_nibabel_functional_runs_and_reports_coverage(tmp_path, caplog):
+    from nibabel.testing import data_path
+
+    bold = Path(data_path) / "functional.nii"
+    n = nib.load(bold).shape[3]
+    rng = np.random.default_rng(2)
+    columns = confound_columns(DenoisingSettings())
+    confounds = pd.DataFrame(rng.normal(0, 0.01, (n, len(columns))), columns=columns)
+    confounds["framewise_displacement"] = 0.05
+    path = tmp_path / "confounds.tsv"
+    confounds.to_csv(path, sep="\t", index=False)
+    img, mask, table, tr = load_run(bold, confounds=path)  # mask computed from the EPI
+    assert tr == 2.0 and mask.any()
+    labels, qc = read_atlas().label_image(img.shape[:3], img.affine, mask)
+    status = qc.set_index("roi")["status"]
+    assert status["PAG"] == "empty" and (status == "empty").sum() >= 5
+    with (
+        caplog.at_level(logging.WARNING, logger="neuromark"),
+        pytest.raises(
+            DataFileError, match=r"fewer than two ROIs have brain voxels: PAG=0"
+        ),
+    ):
+        run_features(
+            img,
+            mask,
+            table,
+            tr,
+            FMRISettings(denoising={"min_remaining_seconds": 0}),
+            source=bold,
+        )
+    assert "ROI PAG has 0 brain voxel(s)" in caplog.text
+
+
+# ------------------------------------------------------------------ bad input
+def test_bad_inputs_give_clear_errors(planted_run, tmp_path):
+    root, _ = planted_run
+    func = root / "derivatives/fmriprep/sub-01/ses-pre/func"
+    stem = "sub-01_ses-pre_task-rest"
+    bold = func / f"{stem}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
+    confounds = func / f"{stem}_desc-confounds_timeseries.tsv"
+    img = nib.load(bold)
+
+    three_d = tmp_path / "sub-01_space-MNI152NLin2009cAsym_bold.nii.gz"
+    nib.save(nib.Nifti1Image(np.asarray(img.dataobj)[..., 0], img.affine), three_d)
+    with pytest.raises(DataFileError, match="expected a 4D BOLD time series, got a 3D"):
+        load_run(three_d, confounds=confounds)
+    with pytest.raises(
+        DataFileError, match="is in space MNI152NLin2009cAsym, expected T1w"
+    ):
+        load_run(bold, confounds=confounds, space="T1w")
+
+    table = pd.read_csv(confounds, sep="\t")
+    short = tmp_path / "short.tsv"
+    table.iloc[:-5].to_csv(short, sep="\t", index=False)
+    with pytest.raises(
+        DataFileError, match=r"short.tsv: has 395 rows but .* 400 volumes"
+    ):
+        load_run(bold, confounds=short)
+
+    loaded, mask, good, tr = load_run(bold, confounds=confounds)
+    nan = good.assign(a_comp_cor_02=np.nan)
+    with pytest.raises(DataFileError, match=r"\['a_comp_cor_02'\] contain only NaN"):
+        run_features(loaded, mask, nan, tr, confounds_source=confounds)
+    missing = good.drop(columns=["rot_z_power2"])
+    with pytest.raises(
+        DataFileError,
+        match=r"\['rot_z_power2'\] required by the "
+        r"denoising strategy are missing",
+    ):
+        run_features(loaded, mask, missing, tr)
+    with pytest.raises(DataFileError, match=r"only 0 of 400 volumes .* remain"):
+        run_features(
+            loaded, mask, good, tr, FMRISettings(denoising={"fd_threshold": 1e-6})
+        )
+
+    shifted = nib.Nifti1Image(np.asarray(img.dataobj), np.eye(4) * [4, 4, 4, 1])
+    with pytest.raises(DataFileError, match="no ROI overlaps the image's brain mask"):
+        run_features(shifted, mask, good, tr, source=bold)
+
+    rois = tmp_path / "rois.tsv"
+    pd.DataFrame({"label": ["PAG"], "x": [0], "y": [-32]}).to_csv(
+        rois, sep="\t", index=False
+    )
+    with pytest.raises(
+        DataFileError, match=r"missing column\(s\) \['z', 'radius_mm'\]"
+    ):
+        read_atlas(rois)
+    pd.DataFrame(
+        {
+            "label": ["PAG", "ACC", "OUT"],
+            "x": [0, 0, 0],
+            "y": [-32, 38, 0],
+            "z": [-10, 6, 300],
+            "radius_mm": [3, 6, 6],
+        }
+    ).to_csv(rois, sep="\t", index=False)
+    features, qc, roi_qc = run_features(loaded, mask, good, tr, atlas=read_atlas(rois))
+    assert qc["rois_excluded"] == "OUT" and set(features["location"]) == {"ACC~PAG"}
+    assert roi_qc.set_index("roi").loc["OUT", "status"] == "empty"
