@@ -63,7 +63,8 @@ def select_confounds(confounds, settings, source):
     Returns
     -------
     regressors : ndarray, shape (n_volumes, n_regressors)
-        The first row of derivative columns (undefined, ``n/a``) is set to 0.
+        The undefined first row of derivative columns (``n/a``) takes the
+        second row's value (nilearn's ``load_confounds`` convention).
     """
     columns = confound_columns(settings)
     missing = [c for c in columns if c not in confounds.columns]
@@ -82,7 +83,10 @@ def select_confounds(confounds, settings, source):
         raise DataFileError(
             source, f"confound column(s) {inner_nan} contain NaN after the first volume"
         )
-    return table.fillna(0.0).to_numpy()
+    # derivatives are undefined at the first volume: take the second volume's
+    # value, as nilearn's load_confounds does
+    table.iloc[0] = table.iloc[0].fillna(table.iloc[1])
+    return table.to_numpy()
 
 
 def censoring_mask(confounds, settings):

@@ -17,7 +17,7 @@ from .connectivity import FEATURE, connectivity_matrix, edge_table, fisher_z
 from .denoise import censoring_mask, clean_signals, select_confounds
 from .rois import read_atlas
 from .settings import FMRISettings
-from .signals import load_run, roi_signals
+from .signals import load_run, read_data, roi_signals
 
 COLUMNS = ["feature", "location", "value", "unit"]
 
@@ -87,12 +87,16 @@ def run_features(
             "no ROI overlaps the image's brain mask; is it in MNI "
             "space with a correct affine?",
         )
-    data = img.get_fdata(dtype=np.float32)
     if settings.smoothing_fwhm:
         from nilearn.image import smooth_img
 
         data = smooth_img(img, settings.smoothing_fwhm).get_fdata(dtype=np.float32)
-    signals, tsnr = roi_signals(data, labels, len(atlas.labels))
+        slope, intercept = 1.0, 0.0
+    else:
+        data, slope, intercept = read_data(img)
+    signals, tsnr = roi_signals(
+        data, labels, len(atlas.labels), slope=slope, intercept=intercept
+    )
     del data
     roi_qc["tsnr"] = tsnr
     used = roi_qc["status"] != "empty"

@@ -97,17 +97,48 @@ def load_run(bold, *, confounds, mask=None, sidecar=None, space=None):
     return img, mask_data, table, tr
 
 
-def roi_signals(data, labels, n_rois):
+def read_data(img):
+    """Read the stored data of an image without converting it to float.
+
+    Parameters
+    ----------
+    img : nibabel.Nifti1Image
+        Image whose data are on disk.
+
+    Returns
+    -------
+    data : ndarray
+        Stored values (e.g. int16), in the file's (Fortran) order.
+    slope, intercept : float
+        Scaling to apply to stored values (``value = slope * stored + intercept``).
+
+    Notes
+    -----
+    Scaling is linear, so ROI means and tSNR are computed on the few ROI voxels
+    after scaling them; converting the whole 4D image to float (what
+    ``get_fdata`` does) costs more than decompressing it.
+    """
+    proxy = img.dataobj
+    if hasattr(proxy, "get_unscaled"):
+        slope = 1.0 if proxy.slope is None else float(proxy.slope)
+        intercept = 0.0 if proxy.inter is None else float(proxy.inter)
+        return np.asanyarray(proxy.get_unscaled()), slope, intercept
+    return np.asanyarray(proxy), 1.0, 0.0
+
+
+def roi_signals(data, labels, n_rois, *, slope=1.0, intercept=0.0):
     """Mean time series and mean voxel tSNR of each labelled ROI.
 
     Parameters
     ----------
     data : ndarray, shape (nx, ny, nz, n_volumes)
-        BOLD data.
+        BOLD data (stored values; see ``slope`` and ``intercept``).
     labels : ndarray of int, shape (nx, ny, nz)
         0 outside ROIs, ``k + 1`` in ROI ``k``.
     n_rois : int
         Number of ROIs.
+    slope, intercept : float
+        Scaling of the stored values.
 
     Returns
     -------
@@ -117,13 +148,16 @@ def roi_signals(data, labels, n_rois):
     tsnr : ndarray, shape (n_rois,)
         Mean over the ROI's voxels of temporal mean / temporal SD.
     """
-    flat = data.reshape(-1, data.shape[-1])
-    label_flat = labels.ravel()
+    # a view, not a copy, whatever the memory order of the 4D array
+    order = "F" if data.flags.f_contiguous and not data.flags.c_contiguous else "C"
+    flat = data.reshape(-1, data.shape[-1], order=order)
+    label_flat = labels.ravel(order=order)
     signals = np.full((data.shape[-1], n_rois), np.nan)
     tsnr = np.full(n_rois, np.nan)
     for k in range(n_rois):
-        voxels = flat[label_flat == k + 1].astype(np.float64)
+        voxels = flat[np.flatnonzero(label_flat == k + 1)].astype(np.float64)
         if len(voxels):
+            voxels = voxels * slope + intercept
             signals[:, k] = voxels.mean(axis=0)
             sd = voxels.std(axis=1)
             with np.errstate(divide="ignore", invalid="ignore"):

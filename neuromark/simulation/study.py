@@ -292,6 +292,15 @@ def _write_fmri(
         index=False,
         na_rep="n/a",
     )
+    # fMRIPrep's metadata of CompCor components (read by nilearn's load_confounds)
+    compcor = [c for c in confounds.columns if c.startswith("a_comp_cor_")]
+    metadata = {
+        name: {"Method": "aCompCor", "Mask": "combined", "Retained": True}
+        for name in compcor
+    }
+    (
+        folder / _bids_name(pid, session, task, "desc-confounds_timeseries.json")
+    ).write_text(json.dumps(metadata, indent=1))
     return np.corrcoef(latent.T)
 
 
