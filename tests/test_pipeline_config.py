@@ -106,3 +106,20 @@ def test_hash_changes_with_any_setting():
         base.hash()
         != make_config(bids_root="/d", output_dir="/o", random_state=1).hash()
     )
+
+
+def test_atlas_path_is_relative_to_the_config(tmp_path):
+    path = _write(
+        tmp_path,
+        {
+            "bids_root": "d",
+            "output_dir": "o",
+            "fmri": {"rois": {"atlas": "my_rois.tsv"}},
+        },
+    )
+    config = load_config(path)
+    assert config.fmri.rois.atlas == (tmp_path / "my_rois.tsv").resolve()
+    assert (
+        make_config(bids_root="/d", output_dir="/o").fmri.rois.atlas
+        == "pain_modulation"
+    )

@@ -45,7 +45,9 @@ class Sessions(_Strict):
 class PipelineConfig(_Strict):
     """Settings of ``neuromark run``.
 
-    Relative paths are resolved against the folder of the config file.
+    Relative paths (``bids_root``, ``output_dir``, ``fmri.rois.atlas``) are
+    resolved against the folder of the config file; ``fmriprep_dir`` against
+    ``bids_root``.
     """
 
     bids_root: Path = Field(
@@ -123,6 +125,10 @@ class PipelineConfig(_Strict):
             for name in ("bids_root", "output_dir")
             if not getattr(self, name).is_absolute()
         }
+        atlas = self.fmri.rois.atlas
+        if isinstance(atlas, Path) and not atlas.is_absolute():
+            rois = self.fmri.rois.model_copy(update={"atlas": (base / atlas).resolve()})
+            updates["fmri"] = self.fmri.model_copy(update={"rois": rois})
         return self.model_copy(update=updates)
 
     def to_dict(self):
