@@ -6,11 +6,9 @@ so ``eeg:`` may be omitted entirely.
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+from ..utils._settings import StrictModel
 
 
 def default_bands():
@@ -63,7 +61,7 @@ def check_bands(bands, *, sfreq=None):
     return dict(ordered)
 
 
-class BadChannelSettings(_Strict):
+class BadChannelSettings(StrictModel):
     """Detection of bad channels (interpolated by spherical splines)."""
 
     detect: bool = Field(True, description="Detect and interpolate bad channels.")
@@ -103,7 +101,7 @@ class BadChannelSettings(_Strict):
     )
 
 
-class PreprocessingSettings(_Strict):
+class PreprocessingSettings(StrictModel):
     """Preprocessing of resting EEG before spectra (all steps recorded in QC)."""
 
     montage: str = Field(
@@ -169,7 +167,7 @@ class PreprocessingSettings(_Strict):
         return self
 
 
-class SpectralSettings(_Strict):
+class SpectralSettings(StrictModel):
     """Power spectrum and the markers read from it."""
 
     method: Literal["welch", "multitaper"] = Field(
@@ -241,7 +239,7 @@ class SpectralSettings(_Strict):
         return self
 
 
-class ConnectivitySettings(_Strict):
+class ConnectivitySettings(StrictModel):
     """Sensor connectivity between the electrode regions of atlases/eeg_regions.tsv."""
 
     enabled: bool = Field(True, description="Compute region-to-region connectivity.")
@@ -257,7 +255,7 @@ class ConnectivitySettings(_Strict):
     )
 
 
-class EEGSettings(_Strict):
+class EEGSettings(StrictModel):
     """EEG settings of the pipeline."""
 
     preprocessing: PreprocessingSettings = Field(

@@ -3,14 +3,12 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from ..utils._settings import StrictModel
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class DenoisingSettings(_Strict):
+class DenoisingSettings(StrictModel):
     """Confound regression and censoring of the fMRIPrep confounds.
 
     The motion/tissue vocabulary follows nilearn's ``load_confounds``:
@@ -74,7 +72,7 @@ class DenoisingSettings(_Strict):
     )
 
 
-class ROISettings(_Strict):
+class ROISettings(StrictModel):
     """Regions of interest and their coverage checks."""
 
     atlas: Literal["pain_modulation"] | Path = Field(
@@ -101,7 +99,7 @@ class ROISettings(_Strict):
     )
 
 
-class FMRISettings(_Strict):
+class FMRISettings(StrictModel):
     """fMRI settings of the pipeline."""
 
     denoising: DenoisingSettings = Field(

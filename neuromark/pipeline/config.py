@@ -12,21 +12,18 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ..eeg.settings import EEGSettings
 from ..exceptions import ConfigError
 from ..fmri.settings import FMRISettings
 from ..utils._check import suggest
+from ..utils._settings import StrictModel
 
 Modality = Literal["eeg", "fmri"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
-
-
-class Sessions(_Strict):
+class Sessions(StrictModel):
     """BIDS session labels of the two time points."""
 
     pre: str = Field("pre", description="Session label of the pre-treatment recording.")
@@ -42,7 +39,7 @@ class Sessions(_Strict):
         return post
 
 
-class PipelineConfig(_Strict):
+class PipelineConfig(StrictModel):
     """Settings of ``neuromark run``.
 
     Relative paths (``bids_root``, ``output_dir``, ``fmri.rois.atlas``) are
