@@ -21,6 +21,7 @@ _REQUIRED = {
         "z",
         "radius_mm",
         "hemisphere",
+        "set",
         "source",
     ],
 }
@@ -116,6 +117,7 @@ def read_roi_registry():
     rois : pandas.DataFrame
         One row per ROI: ``label``, centre ``x``, ``y``, ``z`` (mm,
         MNI152NLin2009cAsym), ``radius_mm``, ``hemisphere``, ``structure``,
-        ``source`` and ``note``.
+        ``set`` (``core`` PAG-ACC-PFC circuit or ``companion``), ``source``
+        and ``note``.
     """
     return _read_bundled("pain_modulation_rois.tsv")

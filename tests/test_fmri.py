@@ -320,3 +320,35 @@ def test_bad_inputs_give_clear_errors(planted_run, tmp_path):
     features, qc, roi_qc = run_features(loaded, mask, good, tr, atlas=read_atlas(rois))
     assert qc["rois_excluded"] == "OUT" and set(features["location"]) == {"ACC~PAG"}
     assert roi_qc.set_index("roi").loc["OUT", "status"] == "empty"
+
+
+def test_bundled_atlases_and_label_image_round_trip(tmp_path):
+    core, extended, chain = (
+        read_atlas(n)
+        for n in ("pain_modulation", "pain_modulation_extended", "pag_chain")
+    )
+    assert set(extended.labels) - set(core.labels) == {
+        "RVM",
+        "insula_L",
+        "insula_R",
+        "thalamus_L",
+        "thalamus_R",
+        "NAc_L",
+        "NAc_R",
+    }
+    assert chain.labels == core.labels
+    assert (chain.table["label"] == "PAG").sum() == 3  # three spheres, one ROI
+    mask, affine = mni_grid(2.0)
+    _, qc = chain.label_image(mask.shape, affine, mask)
+    assert qc.set_index("roi").loc["PAG", "n_in_brain"] == 11
+    # a label image and its lookup table read back as the same ROIs
+    from neuromark.fmri import make_label_image
+
+    reference = nib.Nifti1Image(np.zeros(mask.shape, np.int16), affine)
+    image, lookup, _ = make_label_image(core, reference, mask)
+    nib.save(image, tmp_path / "rois.nii.gz")
+    lookup.to_csv(tmp_path / "rois.tsv", sep="\t", index=False)
+    again = read_atlas(tmp_path / "rois.nii.gz")
+    labels, qc_again = again.label_image(mask.shape, affine, mask)
+    np.testing.assert_array_equal(labels, np.asarray(image.dataobj))
+    assert again.labels == core.labels and (qc_again["status"] == "ok").all()

@@ -8,7 +8,7 @@ from .connectivity import (
 )
 from .denoise import censoring_mask, clean_signals, confound_columns, select_confounds
 from .features import recording_features, run_features
-from .rois import ImageAtlas, SphereAtlas, read_atlas
+from .rois import ImageAtlas, SphereAtlas, make_label_image, read_atlas
 from .settings import DenoisingSettings, FMRISettings, ROISettings
 from .signals import load_run, roi_signals
 
@@ -26,6 +26,7 @@ __all__ = [
     "edge_table",
     "fisher_z",
     "load_run",
+    "make_label_image",
     "read_atlas",
     "recording_features",
     "roi_signals",

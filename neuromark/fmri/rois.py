@@ -27,6 +27,9 @@ from ..atlases import atlas_path, read_table
 from ..exceptions import DataFileError
 
 SPHERE_COLUMNS = ["label", "x", "y", "z", "radius_mm"]
+# bundled atlases: the core PAG-ACC-PFC circuit, plus companions, or with the
+# PAG drawn as a chain of small spheres along the aqueduct
+BUNDLED = ("pain_modulation", "pain_modulation_extended", "pag_chain")
 QC_COLUMNS = ["roi", "n_expected", "n_in_image", "n_in_brain", "coverage", "status"]
 
 
@@ -51,14 +54,18 @@ def _coverage_qc(rows, min_voxels, min_coverage):
 
 @dataclass
 class SphereAtlas:
-    """Spherical ROIs from a table (``label, x, y, z, radius_mm`` in MNI mm)."""
+    """Spherical ROIs from a table (``label, x, y, z, radius_mm`` in MNI mm).
+
+    Rows sharing a label form one ROI: the union of their spheres (e.g. a
+    chain of small spheres along the aqueduct for the PAG).
+    """
 
     table: pd.DataFrame
 
     @property
     def labels(self):
-        """ROI names, in table order."""
-        return list(self.table["label"])
+        """ROI names, in order of first appearance."""
+        return list(dict.fromkeys(self.table["label"]))
 
     def label_image(self, shape, affine, mask, *, min_voxels=1, min_coverage=0.5):
         """Label array on a grid (0 = background, k + 1 = ROI k) and its QC.
@@ -78,52 +85,67 @@ class SphereAtlas:
         -------
         labels : ndarray of int, shape ``shape``
         qc : pandas.DataFrame
-            One row per ROI: ``roi``, ``n_expected`` (voxels of the sphere on
+            One row per ROI: ``roi``, ``n_expected`` (voxels of its spheres on
             an unbounded grid), ``n_in_image``, ``n_in_brain``, ``coverage``,
             ``status``.
         """
-        centres = self.table[["x", "y", "z"]].to_numpy(float)
-        radii = self.table["radius_mm"].to_numpy(float)
+        names = self.labels
         xyz = _voxel_centres(shape, affine)
         inverse = np.linalg.inv(affine)
-        distance = np.full((xyz.shape[0],), np.inf, dtype=np.float32)
+        distance = np.full(xyz.shape[0], np.inf, dtype=np.float32)
         owner = np.full(xyz.shape[0], -1)
-        rows = []
+        in_image = np.zeros(len(names), dtype=int)
         flat_mask = np.asarray(mask, bool).ravel()
-        for k, (centre, radius) in enumerate(zip(centres, radii)):
-            d = np.linalg.norm(xyz - centre.astype(np.float32), axis=1)
-            member = d <= radius
-            home = np.round(inverse @ np.r_[centre, 1.0])[:3].astype(int)
-            if np.all(home >= 0) and np.all(home < shape):
-                member[np.ravel_multi_index(home, shape)] = True
-            closer = member & (d < distance)
-            owner[closer], distance[closer] = k, d[closer]
-            rows.append(
-                [
-                    self.labels[k],
-                    _sphere_size(affine, centre, radius),
-                    int(member.sum()),
-                ]
-            )
+        for k, name in enumerate(names):
+            member = np.zeros(xyz.shape[0], dtype=bool)
+            nearest = np.full(xyz.shape[0], np.inf, dtype=np.float32)
+            for row in self.table[self.table["label"] == name].itertuples():
+                centre = np.array([row.x, row.y, row.z], dtype=float)
+                d = np.linalg.norm(xyz - centre.astype(np.float32), axis=1)
+                member |= d <= row.radius_mm
+                home = np.round(inverse @ np.r_[centre, 1.0])[:3].astype(int)
+                if np.all(home >= 0) and np.all(home < shape):
+                    member[np.ravel_multi_index(home, shape)] = True
+                nearest = np.minimum(nearest, d)
+            closer = member & (nearest < distance)
+            owner[closer], distance[closer] = k, nearest[closer]
+            in_image[k] = member.sum()
         owner[~flat_mask] = -1
         labels = (owner + 1).reshape(shape)
         # brain voxels counted after overlaps went to the nearest centre
-        counts = np.bincount(labels.ravel(), minlength=len(rows) + 1)[1:]
-        rows = [row + [int(n)] for row, n in zip(rows, counts)]
+        counts = np.bincount(labels.ravel(), minlength=len(names) + 1)[1:]
+        rows = [
+            [
+                name,
+                _expected_voxels(affine, self.table[self.table["label"] == name]),
+                int(in_image[k]),
+                int(counts[k]),
+            ]
+            for k, name in enumerate(names)
+        ]
         return labels, _coverage_qc(rows, min_voxels, min_coverage)
 
 
-def _sphere_size(affine, centre, radius):
-    """Count the voxels of a sphere on an unbounded grid (centre voxel included)."""
+def _expected_voxels(affine, spheres):
+    """Count the voxels of a union of spheres on an unbounded copy of the grid."""
     zooms = np.abs(np.diag(affine)[:3])
-    reach = np.ceil(radius / zooms).astype(int) + 1
-    home = np.round(np.linalg.inv(affine) @ np.r_[centre, 1.0])[:3]
-    offsets = np.stack(
-        np.meshgrid(*[np.arange(-r, r + 1) for r in reach], indexing="ij"), -1
+    centres = spheres[["x", "y", "z"]].to_numpy(float)
+    radii = spheres["radius_mm"].to_numpy(float)
+    inverse = np.linalg.inv(affine)
+    homes = np.round((inverse @ np.c_[centres, np.ones(len(centres))].T)[:3].T)
+    reach = np.ceil(radii.max() / zooms) + 1
+    low, high = homes.min(axis=0) - reach, homes.max(axis=0) + reach
+    ijk = np.stack(
+        np.meshgrid(
+            *[np.arange(lo, hi + 1) for lo, hi in zip(low, high)], indexing="ij"
+        ),
+        -1,
     ).reshape(-1, 3)
-    points = (home + offsets) @ affine[:3, :3].T + affine[:3, 3]
-    inside = np.linalg.norm(points - centre, axis=1) <= radius
-    inside[np.all(offsets == 0, axis=1)] = True
+    points = ijk @ affine[:3, :3].T + affine[:3, 3]
+    inside = np.zeros(len(ijk), dtype=bool)
+    for centre, radius, home in zip(centres, radii, homes):
+        inside |= np.linalg.norm(points - centre, axis=1) <= radius
+        inside |= np.all(ijk == home, axis=1)
     return int(inside.sum())
 
 
@@ -181,10 +203,12 @@ def read_atlas(atlas="pain_modulation", labels=None):
 
     Parameters
     ----------
-    atlas : "pain_modulation" | path-like
-        The bundled PAG-ACC-PFC registry, a TSV of spheres (``label, x, y,
-        z, radius_mm``), or a label NIfTI with a lookup TSV next to it
-        (same name, ``.tsv``; columns ``index, label``).
+    atlas : "pain_modulation" | "pain_modulation_extended" | "pag_chain" | path-like
+        A bundled atlas (the core PAG-ACC-PFC circuit; the circuit plus RVM,
+        insula, thalamus and NAc; the circuit with the PAG as a chain of small
+        spheres along the aqueduct), a TSV of spheres (``label, x, y, z,
+        radius_mm``; rows sharing a label form one ROI), or a label NIfTI with
+        a lookup TSV next to it (same name, ``.tsv``; columns ``index, label``).
     labels : sequence of str | None
         Keep only these ROIs.
 
@@ -192,10 +216,17 @@ def read_atlas(atlas="pain_modulation", labels=None):
     -------
     atlas : SphereAtlas | ImageAtlas
     """
-    if str(atlas) == "pain_modulation":
+    if str(atlas) in BUNDLED:
         path = atlas_path("pain_modulation_rois.tsv")
-        table = read_table(path, SPHERE_COLUMNS + ["source"])
-        result = SphereAtlas(table)
+        table = read_table(path, SPHERE_COLUMNS + ["set", "source"])
+        if str(atlas) != "pain_modulation_extended":
+            table = table[table["set"] == "core"]
+        if str(atlas) == "pag_chain":
+            chain = read_table(
+                atlas_path("pag_aqueduct_chain.tsv"), SPHERE_COLUMNS + ["source"]
+            )
+            table = pd.concat([chain, table[table["label"] != "PAG"]])
+        result = SphereAtlas(table.reset_index(drop=True))
     else:
         path = Path(atlas)
         if not path.is_file():
@@ -224,11 +255,45 @@ def read_atlas(atlas="pain_modulation", labels=None):
                 path,
                 f"ROIs {missing} are not in the atlas (available: {result.labels})",
             )
-        keep = [lab in set(labels) for lab in result.labels]
         if isinstance(result, SphereAtlas):
+            keep = result.table["label"].isin(labels)
             result = SphereAtlas(result.table[keep].reset_index(drop=True))
         else:
+            keep = result.lookup["label"].isin(labels)
             result = ImageAtlas(
                 result.image, result.lookup[keep].reset_index(drop=True)
             )
     return result
+
+
+def make_label_image(atlas, reference, mask=None, **kwargs):
+    """Write an atlas as a label image on the grid of a reference image.
+
+    Parameters
+    ----------
+    atlas : SphereAtlas | ImageAtlas
+        ROIs.
+    reference : nibabel.Nifti1Image
+        Image whose grid (shape, affine) the labels follow.
+    mask : ndarray of bool | None
+        Brain mask on that grid (default: the whole field of view).
+    **kwargs
+        ``min_voxels`` and ``min_coverage`` for the QC.
+
+    Returns
+    -------
+    image : nibabel.Nifti1Image
+        Integer labels (0 background, ``k + 1`` for ROI ``k``).
+    lookup : pandas.DataFrame
+        ``index`` and ``label`` (the format :func:`read_atlas` reads back).
+    qc : pandas.DataFrame
+        Coverage per ROI.
+    """
+    shape = reference.shape[:3]
+    mask = np.ones(shape, dtype=bool) if mask is None else mask
+    labels, qc = atlas.label_image(shape, reference.affine, mask, **kwargs)
+    image = nib.Nifti1Image(labels.astype(np.int16), reference.affine)
+    lookup = pd.DataFrame(
+        {"index": np.arange(1, len(atlas.labels) + 1), "label": atlas.labels}
+    )
+    return image, lookup, qc

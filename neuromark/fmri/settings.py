@@ -75,10 +75,14 @@ class DenoisingSettings(StrictModel):
 class ROISettings(StrictModel):
     """Regions of interest and their coverage checks."""
 
-    atlas: Literal["pain_modulation"] | Path = Field(
+    atlas: (
+        Literal["pain_modulation", "pain_modulation_extended", "pag_chain"] | Path
+    ) = Field(
         "pain_modulation",
-        description="'pain_modulation' (atlases/pain_modulation_"
-        "rois.tsv) or a TSV of spheres (label, x, y, z, radius_mm) or a label NIfTI "
+        description="'pain_modulation' (core PAG-ACC-PFC circuit of "
+        "atlases/pain_modulation_rois.tsv), 'pain_modulation_extended' (plus RVM, "
+        "insula, thalamus, NAc), 'pag_chain' (PAG as a chain of spheres along the "
+        "aqueduct), a TSV of spheres (label, x, y, z, radius_mm) or a label NIfTI "
         "with a lookup TSV of the same name (index, label).",
     )
     labels: tuple[str, ...] | None = Field(

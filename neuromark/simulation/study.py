@@ -471,7 +471,8 @@ def simulate_study(
     output_dir.parent.mkdir(parents=True, exist_ok=True)
 
     rng = np.random.default_rng(seed)
-    rois = read_roi_registry()
+    registry = read_roi_registry()
+    rois = registry[registry["set"] == "core"].reset_index(drop=True)  # PAG-ACC-PFC
     table, responder = _participants(rng, n_participants, interventions, responder_rate)
     plans = _plan(rng, table, responder, rois, effect_size, baseline_effect)
     mask, affine = _fmri.mni_grid(fmri_resolution)
