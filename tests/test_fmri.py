@@ -352,3 +352,27 @@ def test_bundled_atlases_and_label_image_round_trip(tmp_path):
     labels, qc_again = again.label_image(mask.shape, affine, mask)
     np.testing.assert_array_equal(labels, np.asarray(image.dataobj))
     assert again.labels == core.labels and (qc_again["status"] == "ok").all()
+
+
+def test_connectivity_features_estimator(nitime_series):
+    from sklearn.base import clone
+
+    from neuromark.fmri import ConnectivityFeatures
+
+    series = [
+        nitime_series.iloc[:, 3:8].to_numpy(float),
+        nitime_series.iloc[:, 8:13].to_numpy(float),
+    ]
+    model = clone(ConnectivityFeatures(kind="partial correlation")).fit(series)
+    out = model.transform(series)
+    rows, cols = np.triu_indices(5, 1)
+    expected = np.arctanh(
+        connectivity_matrix(series[1], "partial correlation")[rows, cols]
+    )
+    np.testing.assert_allclose(out[1], expected)
+    with pytest.raises(
+        ValueError, match="Allowed values are 'correlation' and 'partial"
+    ):
+        ConnectivityFeatures(kind="tangent").fit(series)
+    with pytest.raises(ValueError, match=r"expected \(n_times, 5\) arrays"):
+        model.transform([series[0][:, :3]])

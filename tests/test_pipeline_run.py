@@ -48,7 +48,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     participants = pd.read_csv(out / "participants.tsv", sep="\t")
     assert {"responder", "pain_reduction", "responder_source"} <= set(participants)
     report = (out / "report.html").read_text()
-    assert report.count("data:image/png;base64,") == 4  # EEG: 2, fMRI: 2
+    assert report.count("data:image/png;base64,") == 5  # EEG: 2, fMRI: 3
     for section in (
         "EEG quality control",
         "EEG spectra and band-power change",

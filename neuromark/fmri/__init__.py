@@ -1,6 +1,7 @@
 """fMRI: PAG-ACC-PFC functional connectivity from fMRIPrep outputs."""
 
 from .connectivity import (
+    ConnectivityFeatures,
     TangentConnectivity,
     connectivity_matrix,
     edge_table,
@@ -13,6 +14,7 @@ from .settings import DenoisingSettings, FMRISettings, ROISettings
 from .signals import load_run, roi_signals
 
 __all__ = [
+    "ConnectivityFeatures",
     "DenoisingSettings",
     "FMRISettings",
     "ImageAtlas",

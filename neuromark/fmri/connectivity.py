@@ -63,6 +63,74 @@ def edge_table(matrix, labels, feature, unit="Fisher z"):
     return pd.DataFrame(rows, columns=["feature", "location", "value", "unit"])
 
 
+def _series_list(X, n_rois=None):
+    """Validate a list of (n_times, n_rois) time series."""
+    X = [np.asarray(x, dtype=float) for x in X]
+    expected = n_rois if n_rois is not None else X[0].shape[1] if X else None
+    wrong = [x.shape for x in X if x.ndim != 2 or x.shape[1] != expected]
+    if not X or wrong:
+        raise ValueError(
+            f"expected (n_times, {expected}) arrays, got {wrong or 'none'}"
+        )
+    return X
+
+
+class ConnectivityFeatures(TransformerMixin, BaseEstimator):
+    """Per-participant connectivity as Fisher-z feature vectors.
+
+    Needs no group statistics, so it can be fitted anywhere; it exists so a
+    pipeline can start from ROI time series.
+
+    Parameters
+    ----------
+    kind : "correlation" | "partial correlation"
+        Measure (empirical covariance).
+
+    Attributes
+    ----------
+    n_rois_ : int
+        ROIs seen at fit.
+    """
+
+    def __init__(self, kind="correlation"):
+        self.kind = kind
+
+    def fit(self, X, y=None):
+        """Check the time series and the parameters.
+
+        Parameters
+        ----------
+        X : list of ndarray, shape (n_times, n_rois) each
+            One time series per participant.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ConnectivityFeatures
+        """
+        check_option("kind", self.kind, KINDS)
+        self.n_rois_ = _series_list(X)[0].shape[1]
+        return self
+
+    def transform(self, X):
+        """Upper-triangle Fisher-z connectivity of each time series.
+
+        Returns
+        -------
+        features : ndarray, shape (n_participants, n_rois * (n_rois - 1) / 2)
+            Edges in ``numpy.triu_indices(n_rois, 1)`` order.
+        """
+        check_is_fitted(self)
+        rows, cols = np.triu_indices(self.n_rois_, 1)
+        return np.array(
+            [
+                fisher_z(connectivity_matrix(x, self.kind))[rows, cols]
+                for x in _series_list(X, self.n_rois_)
+            ]
+        )
+
+
 class TangentConnectivity(TransformerMixin, BaseEstimator):
     """Tangent-space connectivity whose group reference is learned in ``fit``.
 
@@ -101,7 +169,7 @@ class TangentConnectivity(TransformerMixin, BaseEstimator):
         """
         from nilearn.connectome import ConnectivityMeasure
 
-        X = [np.asarray(x, dtype=float) for x in X]
+        X = _series_list(X)
         self.n_rois_ = X[0].shape[1]
         self.measure_ = ConnectivityMeasure(
             kind="tangent", vectorize=self.vectorize, discard_diagonal=True
@@ -112,8 +180,4 @@ class TangentConnectivity(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Project time series into the tangent space at the learned reference."""
         check_is_fitted(self)
-        X = [np.asarray(x, dtype=float) for x in X]
-        wrong = [x.shape for x in X if x.ndim != 2 or x.shape[1] != self.n_rois_]
-        if wrong:
-            raise ValueError(f"expected (n_times, {self.n_rois_}) arrays, got {wrong}")
-        return self.measure_.transform(X)
+        return self.measure_.transform(_series_list(X, self.n_rois_))

@@ -43,6 +43,76 @@ def change_matrices(long, participants, *, feature="fc", sessions=("pre", "post"
     return matrices
 
 
+def session_matrices(long, participants, session, *, feature="fc"):
+    """Mean connectivity of one session per intervention as square matrices."""
+    rows = long[
+        (long["modality"] == "fmri")
+        & (long["feature"] == feature)
+        & (long["session"] == session)
+    ]
+    arms = participants.set_index("participant_id")["intervention"]
+    rows = rows.assign(intervention=rows["participant_id"].map(arms).to_numpy())
+    rois = sorted({r for edge in rows["location"] for r in edge.split("~")})
+    matrices = {}
+    for arm, group in rows.groupby("intervention"):
+        matrix = pd.DataFrame(0.0, index=rois, columns=rois)
+        for edge, value in group.groupby("location")["value"].mean().items():
+            a, b = edge.split("~")
+            matrix.loc[a, b] = matrix.loc[b, a] = value
+        matrices[arm] = matrix
+    return matrices
+
+
+def plot_circuit_connectomes(long, participants, atlas, *, sessions=("pre", "post")):
+    """Glass-brain connectomes of the mean circuit before and after, per intervention.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table (fMRI ``fc`` rows).
+    participants : pandas.DataFrame
+        ``participant_id`` and ``intervention``.
+    atlas : SphereAtlas
+        ROIs with centres (node positions).
+    sessions : (str, str)
+        Pre and post labels.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        Rows: interventions; columns: pre, post. Edge colour: mean Fisher z.
+    """
+    import matplotlib.pyplot as plt
+    from nilearn import plotting
+
+    by_session = [session_matrices(long, participants, s) for s in sessions]
+    arms = sorted(set(by_session[0]) & set(by_session[1]))
+    centres = atlas.table.groupby("label", sort=False)[["x", "y", "z"]].mean()
+    limit = (
+        max(float(np.abs(m.to_numpy()).max()) for ms in by_session for m in ms.values())
+        or 1.0
+    )
+    figure, axes = plt.subplots(
+        len(arms), 2, figsize=(7.0, 2.4 * len(arms)), squeeze=False
+    )
+    for row, arm in enumerate(arms):
+        for column, (session, matrices) in enumerate(zip(sessions, by_session)):
+            matrix = matrices[arm]
+            plotting.plot_connectome(
+                matrix.to_numpy(),
+                centres.loc[matrix.index].to_numpy(),
+                display_mode="x",
+                axes=axes[row, column],
+                node_size=25,
+                edge_cmap="RdBu_r",
+                edge_vmin=-limit,
+                edge_vmax=limit,
+                colorbar=False,
+                title=f"{arm} {session}",
+            )
+    return figure
+
+
 def plot_change_matrices(matrices):
     """Heat maps of mean connectivity change, one panel per intervention."""
     import matplotlib.pyplot as plt
@@ -149,6 +219,14 @@ def fmri_sections(tables, participants, atlas, *, sessions=("pre", "post")):
             "Mean change of ROI-to-ROI connectivity (Fisher z, "
             "post − pre) per intervention.",
         )
+        if isinstance(atlas, SphereAtlas):
+            figures += figure_html(
+                plot_circuit_connectomes(
+                    tables["features_long"], participants, atlas, sessions=sessions
+                ),
+                "Mean PAG-ACC-PFC connectivity (Fisher z) before and after "
+                "treatment, per intervention (sagittal glass brain).",
+            )
     return [
         ("fMRI quality control", table_html(run_qc)),
         ("ROI coverage", table_html(coverage)),
