@@ -376,3 +376,37 @@ def test_connectivity_features_estimator(nitime_series):
         ConnectivityFeatures(kind="tangent").fit(series)
     with pytest.raises(ValueError, match=r"expected \(n_times, 5\) arrays"):
         model.transform([series[0][:, :3]])
+
+
+def test_roi_time_series_feed_connectivity_estimators(planted_run):
+    from sklearn.pipeline import make_pipeline
+
+    from neuromark.fmri import ConnectivityFeatures, ROITimeSeries
+
+    root, _ = planted_run
+    runs = []
+    for pid in ("sub-01", "sub-02"):
+        func = root / "derivatives/fmriprep" / pid / "ses-pre/func"
+        stem = f"{pid}_ses-pre_task-rest"
+        runs.append(
+            {
+                "bold": func
+                / f"{stem}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz",
+                "confounds": func / f"{stem}_desc-confounds_timeseries.tsv",
+                "mask": func
+                / f"{stem}_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz",
+            }
+        )
+    model = make_pipeline(ROITimeSeries(), ConnectivityFeatures())
+    vectors = model.fit_transform(runs)
+    features, _, _ = _run(root, "sub-02", "pre")
+    fc = features[features["feature"] == "fc"]["value"].to_numpy()
+    labels = read_atlas().labels
+    rows, cols = np.triu_indices(len(labels), 1)
+    order = ["~".join(sorted((labels[i], labels[j]))) for i, j in zip(rows, cols)]
+    by_edge = dict(zip(features[features["feature"] == "fc"]["location"], fc))
+    np.testing.assert_allclose(vectors[1], [by_edge[e] for e in order], atol=1e-10)
+    refusing = ROITimeSeries(
+        {"rois": {"atlas": "pain_modulation_extended", "labels": ["PAG", "mPFC"]}}
+    ).fit()
+    assert refusing.labels_ == ["PAG", "mPFC"]

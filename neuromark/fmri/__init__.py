@@ -8,7 +8,8 @@ from .connectivity import (
     fisher_z,
 )
 from .denoise import censoring_mask, clean_signals, confound_columns, select_confounds
-from .features import recording_features, run_features
+from .estimators import ROITimeSeries
+from .features import recording_features, run_features, run_signals
 from .rois import ImageAtlas, SphereAtlas, make_label_image, read_atlas
 from .settings import DenoisingSettings, FMRISettings, ROISettings
 from .signals import load_run, roi_signals
@@ -19,6 +20,7 @@ __all__ = [
     "FMRISettings",
     "ImageAtlas",
     "ROISettings",
+    "ROITimeSeries",
     "SphereAtlas",
     "TangentConnectivity",
     "censoring_mask",
@@ -33,5 +35,6 @@ __all__ = [
     "recording_features",
     "roi_signals",
     "run_features",
+    "run_signals",
     "select_confounds",
 ]

@@ -22,7 +22,7 @@ from .signals import load_run, read_data, roi_signals
 COLUMNS = ["feature", "location", "value", "unit"]
 
 
-def run_features(
+def run_signals(
     img,
     mask,
     confounds,
@@ -33,7 +33,7 @@ def run_features(
     source=None,
     confounds_source=None,
 ):
-    """Compute the connectivity features and QC of one loaded run.
+    """Extract, denoise and censor the ROI time series of one loaded run.
 
     Parameters
     ----------
@@ -56,8 +56,9 @@ def run_features(
 
     Returns
     -------
-    features : pandas.DataFrame
-        ``feature``, ``location``, ``value``, ``unit``.
+    signals : pandas.DataFrame, shape (n_kept, n_rois_used)
+        Cleaned, z-scored time series of the kept volumes, one column per ROI
+        with brain voxels (empty ROIs are left out and reported in ``qc``).
     qc : dict
         ``n_volumes``, ``n_kept``, ``kept_seconds``, ``mean_fd``,
         ``fd_threshold``, ``std_dvars_threshold``, ``n_regressors``,
@@ -138,15 +139,6 @@ def run_features(
         signals[:, used.to_numpy()], regressors, keep, settings.denoising, tr
     )
     names = list(roi_qc.loc[used, "roi"])
-    features = pd.concat(
-        [
-            edge_table(
-                fisher_z(connectivity_matrix(cleaned, kind)), names, FEATURE[kind]
-            )
-            for kind in settings.connectivity
-        ],
-        ignore_index=True,
-    )
     fd = (
         confounds["framewise_displacement"]
         if "framewise_displacement" in confounds
@@ -163,6 +155,41 @@ def run_features(
         "rois_used": ";".join(names),
         "rois_excluded": ";".join(roi_qc.loc[~used, "roi"]),
     }
+    return pd.DataFrame(cleaned, columns=names), qc, roi_qc
+
+
+def run_features(img, mask, confounds, tr, settings=None, **kwargs):
+    """Compute the connectivity features and QC of one loaded run.
+
+    Parameters
+    ----------
+    img, mask, confounds, tr, settings, **kwargs
+        As in :func:`run_signals`.
+
+    Returns
+    -------
+    features : pandas.DataFrame
+        ``feature`` (``fc``, ``fc_partial``), ``location`` (``A~B``),
+        ``value`` (Fisher z), ``unit``.
+    qc : dict
+        Run QC (see :func:`run_signals`).
+    roi_qc : pandas.DataFrame
+        Per-ROI QC.
+    """
+    settings = settings or FMRISettings()
+    signals, qc, roi_qc = run_signals(img, mask, confounds, tr, settings, **kwargs)
+    names = list(signals.columns)
+    features = pd.concat(
+        [
+            edge_table(
+                fisher_z(connectivity_matrix(signals.to_numpy(), kind)),
+                names,
+                FEATURE[kind],
+            )
+            for kind in settings.connectivity
+        ],
+        ignore_index=True,
+    )
     return features, qc, roi_qc
 
 
