@@ -17,6 +17,7 @@ OUTPUTS = [
     "features_wide.tsv",
     "eeg_qc.tsv",
     "eeg_spectra.tsv",
+    "stats_prepost.tsv",
     "provenance.json",
     "report.html",
     "logs/errors.tsv",
@@ -39,7 +40,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     assert provenance["config_sha256"] == config.hash()
     assert provenance["neuromark_version"] == __version__
     assert provenance["versions"]["mne"] and provenance["versions"]["nilearn"]
-    assert set(provenance["timings_s"]) == {"discover", "check", "eeg", "fmri"}
+    assert set(provenance["timings_s"]) == {"discover", "check", "eeg", "fmri", "stats"}
     edf = "sub-01/ses-pre/eeg/sub-01_ses-pre_task-rest_eeg.edf"
     assert provenance["inputs_sha256"][edf] == file_sha256(study_root / edf)
     assert len(provenance["inputs_sha256"]) == 1 + 6 * 2 * (3 + 4)
@@ -51,6 +52,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     assert report.count("data:image/png;base64,") == 5  # EEG: 2, fMRI: 3
     for section in (
         "EEG quality control",
+        "Pre/post change per intervention",
         "EEG spectra and band-power change",
         "Dataset",
         "Responders per intervention",
@@ -59,6 +61,11 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     ):
         assert section in report
     assert "http" not in report  # self-contained, opens offline
+    # one responder per arm: a responder comparison would be meaningless
+    assert not (out / "stats_responders.tsv").exists()
+    prepost = pd.read_csv(out / "stats_prepost.tsv", sep="\t")
+    assert set(prepost["intervention"]) == {"TENS", "NIBS", "mindfulness"}
+    assert (prepost["n"] == 2).all()
 
 
 def test_rerun_gives_identical_tables(study_root, tmp_path):

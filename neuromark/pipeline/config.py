@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from ..eeg.settings import EEGSettings
 from ..exceptions import ConfigError
 from ..fmri.settings import FMRISettings
+from ..stats.settings import StatsSettings
 from ..utils._check import suggest
 from ..utils._settings import StrictModel
 
@@ -105,6 +106,11 @@ class PipelineConfig(StrictModel):
     fmri: FMRISettings = Field(
         default_factory=FMRISettings,
         description="fMRI denoising, ROIs and connectivity.",
+    )
+
+    stats: StatsSettings = Field(
+        default_factory=StatsSettings,
+        description="Pre/post statistics per treatment.",
     )
 
     @field_validator("n_jobs")

@@ -14,6 +14,9 @@ Steps so far:
 ``fmri``
     Denoise every fMRIPrep run and compute PAG-ACC-PFC connectivity in
     parallel (:func:`neuromark.fmri.recording_features`).
+``stats``
+    Paired pre/post change per treatment, responders versus non-responders,
+    and test-retest reliability in control arms (:mod:`neuromark.stats`).
 
 In every step a bad recording is logged with its file and the reason and
 skipped (or aborts the run with ``on_error="abort"``); the others complete.
@@ -21,6 +24,7 @@ skipped (or aborts the run with ``on_error="abort"``); the others complete.
 Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 ``dataset_summary.tsv``, ``features_long.tsv``, ``features_wide.tsv``,
 ``eeg_qc.tsv``, ``eeg_spectra.tsv``, ``fmri_qc.tsv``, ``fmri_roi_qc.tsv``,
+``stats_prepost.tsv``, ``stats_responders.tsv``, ``stats_reliability.tsv``,
 ``dataset_description.json``, ``logs/errors.tsv``,
 ``logs/neuromark.log``, ``provenance.json`` and ``report.html``.
 """
@@ -42,11 +46,12 @@ from ..io import check_recording, discover_study
 from ..report import write_report
 from ..report.eeg import eeg_sections
 from ..report.fmri import fmri_sections
+from ..report.stats import stats_sections
 from ..utils._files import ensure_output_dir, file_sha256, write_json, write_tsv
 from ..utils._logging import logger, verbose
 from .provenance import Timer, provenance_record
 
-STEPS = ("discover", "check", "eeg", "fmri")
+STEPS = ("discover", "check", "eeg", "fmri", "stats")
 # modality step -> (unit of work, name of its extra per-unit table)
 MODALITY_STEPS = {
     "eeg": (eeg_features, "eeg_spectra"),
@@ -212,6 +217,9 @@ def run_pipeline(config, *, steps=None, verbose=None):
             tables.update(_modality_tables(modality, extra_name, results))
         if features:
             tables.update(_feature_tables(features, study, config))
+        if "stats" in steps and "features_long" in tables:
+            with timer("stats"):
+                tables.update(_stats_tables(tables["features_long"], study, config))
         errors = pd.concat(errors, ignore_index=True)
         summary = _summary(study, errors)
         _write_outputs(output_dir, study, checked, summary, errors, tables)
@@ -261,6 +269,26 @@ def _summary(study, errors):
     return summary
 
 
+def _stats_tables(long, study, config):
+    """Pre/post, responder and reliability statistics of the feature table."""
+    from ..stats import prepost_statistics, reliability, responder_statistics
+
+    kwargs = {"sessions": (config.sessions.pre, config.sessions.post)}
+    seeded = kwargs | {"random_state": config.random_state}
+    out = {
+        "stats_prepost": prepost_statistics(
+            long, study.participants, config.stats, **seeded
+        ),
+        "stats_responders": responder_statistics(
+            long, study.participants, config.stats, **seeded
+        ),
+        "stats_reliability": reliability(
+            long, study.participants, config.stats, **kwargs
+        ),
+    }
+    return {name: table for name, table in out.items() if not table.empty}
+
+
 def _report_sections(tables, study, config):
     """Report sections of the modality steps that produced tables."""
     sessions = (config.sessions.pre, config.sessions.post)
@@ -270,6 +298,8 @@ def _report_sections(tables, study, config):
     if "fmri_qc" in tables:
         atlas = read_atlas(config.fmri.rois.atlas, config.fmri.rois.labels)
         sections += fmri_sections(tables, study.participants, atlas, sessions=sessions)
+    if "stats_prepost" in tables:
+        sections += stats_sections(tables)
     return sections
 
 

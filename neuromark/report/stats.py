@@ -1,0 +1,86 @@
+"""Report sections of the pre/post statistics."""
+
+
+def _top(results, q, columns, top=8):
+    ordered = results.sort_values(["intervention", q])
+    return ordered.groupby("intervention").head(top)[columns].round(4)
+
+
+def stats_sections(tables, *, top=8):
+    """Tables of the strongest pre/post and responder effects per intervention.
+
+    Parameters
+    ----------
+    tables : dict of str to pandas.DataFrame
+        ``stats_prepost`` and optionally ``stats_responders`` and
+        ``stats_reliability``.
+    top : int
+        Rows per intervention.
+
+    Returns
+    -------
+    sections : list of (str, str)
+    """
+    from .html import table_html
+
+    note = (
+        "<p class='note'>Paired change post − pre with t-based 95 % CI, d_z, paired "
+        "t-test and sign-flip permutation p; q: Benjamini-Hochberg within each "
+        "intervention over the tested family. Small arms give wide intervals: read "
+        "effect sizes with their CIs.</p>"
+    )
+    prepost = _top(
+        tables["stats_prepost"],
+        "q_t",
+        [
+            "intervention",
+            "modality",
+            "feature",
+            "location",
+            "n",
+            "mean_change",
+            "ci_low",
+            "ci_high",
+            "d_z",
+            "p_t",
+            "p_signflip",
+            "q_t",
+        ],
+        top,
+    )
+    sections = [("Pre/post change per intervention", note + table_html(prepost))]
+    if "stats_responders" in tables:
+        responders = _top(
+            tables["stats_responders"],
+            "q_welch",
+            [
+                "intervention",
+                "modality",
+                "feature",
+                "location",
+                "n_a",
+                "n_b",
+                "difference",
+                "hedges_g",
+                "p_welch",
+                "p_permutation",
+                "q_welch",
+            ],
+            top,
+        )
+        sections.append(
+            (
+                "Responders versus non-responders (change)",
+                "<p class='note'>a: responders, b: non-responders; Welch t-test "
+                "and label-permutation p.</p>" + table_html(responders),
+            )
+        )
+    if "stats_reliability" in tables:
+        icc = tables["stats_reliability"].sort_values("icc_3_1", ascending=False)
+        sections.append(
+            (
+                "Test-retest reliability (control arms)",
+                table_html(icc.head(2 * top).round(3)),
+            )
+        )
+    return sections

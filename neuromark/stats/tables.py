@@ -1,0 +1,172 @@
+"""Pre/post statistics of the long feature table, per treatment and feature."""
+
+import pandas as pd
+
+from ..utils._logging import logger
+from .effects import fdr, group_difference, icc, paired_effect, sign_flip_pvalue
+from .settings import StatsSettings
+
+KEYS = ["modality", "feature", "location"]
+
+
+def feature_family(long, family="regions"):
+    """Rows of the long table in the tested family.
+
+    ``"regions"`` keeps EEG regions, asymmetry pairs and connectivity edges
+    (locations that are not single channels) and every fMRI edge; ``"all"``
+    keeps everything.
+    """
+    if family == "all":
+        return long
+    from ..atlases import read_eeg_regions
+
+    regional = long["location"].isin(list(read_eeg_regions()))
+    pairs = long["location"].str.contains("~") | long["location"].str.contains("-")
+    return long[(long["modality"] != "eeg") | regional | pairs]
+
+
+def paired_table(long, *, sessions=("pre", "post")):
+    """Per participant and feature: the pre and post values side by side."""
+    table = long.pivot_table(
+        index=[*KEYS, "participant_id"],
+        columns="session",
+        values="value",
+        aggfunc="first",
+    )
+    return table.reindex(columns=list(sessions)).rename(
+        columns=dict(zip(sessions, ("pre", "post")))
+    )
+
+
+def prepost_statistics(
+    long, participants, settings=None, *, sessions=("pre", "post"), random_state=0
+):
+    """Paired pre/post change of every feature, per intervention, FDR-corrected.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table.
+    participants : pandas.DataFrame
+        ``participant_id``, ``intervention`` and ``responder``.
+    settings : StatsSettings | None
+        Family, permutations, confidence, control arms.
+    sessions : (str, str)
+        Pre and post labels.
+    random_state : int
+        Seed of the permutations.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per intervention x feature: the columns of
+        :func:`~neuromark.stats.effects.paired_effect`, ``p_signflip``, and
+        Benjamini-Hochberg ``q_t`` and ``q_signflip`` within each intervention.
+    """
+    settings = settings or StatsSettings()
+    pairs = paired_table(feature_family(long, settings.family), sessions=sessions)
+    arms = participants.set_index("participant_id")["intervention"]
+    rows = []
+    for keys, group in pairs.groupby(level=KEYS, sort=True):
+        ids = group.index.get_level_values("participant_id")
+        for arm in sorted(arms.unique()):
+            member = ids.isin(arms.index[arms == arm])
+            pre, post = (
+                group["pre"].to_numpy()[member],
+                group["post"].to_numpy()[member],
+            )
+            effect = paired_effect(pre, post, confidence=settings.confidence)
+            effect["p_signflip"] = sign_flip_pvalue(
+                post - pre,
+                n_permutations=settings.n_permutations,
+                random_state=random_state,
+            )
+            rows.append(dict(zip(["intervention", *KEYS], [arm, *keys])) | effect)
+    results = pd.DataFrame(rows)
+    for column, source in (("q_t", "p_t"), ("q_signflip", "p_signflip")):
+        results[column] = results.groupby("intervention")[source].transform(
+            lambda p: pd.Series(fdr(p.to_numpy()), index=p.index)
+        )
+    logger.info(
+        "pre/post statistics: %d features x %d interventions",
+        results[KEYS].drop_duplicates().shape[0],
+        results["intervention"].nunique(),
+    )
+    return results
+
+
+def responder_statistics(
+    long, participants, settings=None, *, sessions=("pre", "post"), random_state=0
+):
+    """Responders' versus non-responders' change, per intervention, FDR-corrected.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per intervention x feature with at least two participants in
+        each group: the columns of
+        :func:`~neuromark.stats.effects.group_difference` (group a =
+        responders) and ``q_welch`` / ``q_permutation`` within intervention.
+    """
+    settings = settings or StatsSettings()
+    pairs = paired_table(feature_family(long, settings.family), sessions=sessions)
+    change = (pairs["post"] - pairs["pre"]).rename("change").reset_index()
+    info = participants.set_index("participant_id")
+    change["intervention"] = change["participant_id"].map(info["intervention"])
+    change["responder"] = change["participant_id"].map(info["responder"])
+    change = change[change["responder"].notna()]
+    rows = []
+    for (arm, *keys), group in change.groupby(["intervention", *KEYS], sort=True):
+        responders = group.loc[group["responder"].astype(bool), "change"]
+        others = group.loc[~group["responder"].astype(bool), "change"]
+        if min(responders.notna().sum(), others.notna().sum()) < 2:
+            continue
+        rows.append(
+            dict(zip(["intervention", *KEYS], [arm, *keys]))
+            | group_difference(
+                responders,
+                others,
+                n_permutations=settings.n_permutations,
+                random_state=random_state,
+            )
+        )
+    results = pd.DataFrame(rows)
+    if results.empty:
+        return results
+    for column, source in (("q_welch", "p_welch"), ("q_permutation", "p_permutation")):
+        results[column] = results.groupby("intervention")[source].transform(
+            lambda p: pd.Series(fdr(p.to_numpy()), index=p.index)
+        )
+    return results
+
+
+def reliability(long, participants, settings=None, *, sessions=("pre", "post")):
+    """Test-retest reliability (ICC) of every feature in the control arms.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        One row per feature: ``n`` and the ICC forms of
+        :func:`~neuromark.stats.effects.icc` over pre/post of participants in
+        ``settings.control_arms``; empty if no control arm exists.
+    """
+    settings = settings or StatsSettings()
+    arms = participants.set_index("participant_id")["intervention"]
+    controls = arms.index[arms.isin(settings.control_arms)]
+    if len(controls) < 2:
+        return pd.DataFrame()
+    pairs = paired_table(feature_family(long, settings.family), sessions=sessions)
+    pairs = pairs[pairs.index.get_level_values("participant_id").isin(controls)]
+    rows = [
+        dict(zip(KEYS, keys)) | icc(group[["pre", "post"]].to_numpy())
+        for keys, group in pairs.groupby(level=KEYS, sort=True)
+    ]
+    return pd.DataFrame(rows)
+
+
+def summarise(results, *, top=10, q="q_t"):
+    """Most significant rows per intervention (for the report)."""
+    if results.empty:
+        return results
+    ordered = results.sort_values(["intervention", q, "p_t" if q == "q_t" else q])
+    return ordered.groupby("intervention").head(top).reset_index(drop=True)
