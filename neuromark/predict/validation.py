@@ -1,0 +1,190 @@
+"""Honest validation of response classifiers.
+
+Every fit runs on training folds only: imputation, scaling and any selection
+live inside the scikit-learn ``Pipeline`` being validated. Splits are
+stratified and grouped by participant (``StratifiedGroupKFold``). All fits —
+repeats x folds for the observed labels and for every permutation — are
+independent joblib tasks whose seeds are fixed before dispatch, so results do
+not depend on ``n_jobs`` or the joblib backend (loky, threads, Dask).
+"""
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.metrics import balanced_accuracy_score, brier_score_loss, roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+from ..exceptions import NeuromarkError
+
+
+class DesignError(NeuromarkError, ValueError):
+    """The data cannot support the requested validation (too few per class...)."""
+
+
+def check_design(y, n_splits):
+    """Refuse designs that cannot be cross-validated.
+
+    Parameters
+    ----------
+    y : array-like of {0, 1}
+        Labels (1 = responder).
+    n_splits : int
+        Folds.
+    """
+    y = np.asarray(y)
+    counts = {int(c): int((y == c).sum()) for c in (0, 1)}
+    if min(counts.values()) < n_splits:
+        raise DesignError(
+            f"{counts[1]} responders and {counts[0]} non-responders: each class "
+            f"needs at least {n_splits} participants for {n_splits}-fold cross-validation "
+            "(lower predict.n_splits or add participants)"
+        )
+
+
+def _scores(model, X):
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X)[:, 1]
+    return model.decision_function(X)
+
+
+def oof_scores(estimator, X, y, groups, *, n_splits, seed):
+    """Out-of-fold scores of one repetition of grouped, stratified K-fold.
+
+    Returns
+    -------
+    scores : ndarray, shape (n_samples,)
+        Probability of response (or decision value) of each sample, predicted
+        by a model that never saw its participant.
+    """
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    scores = np.full(len(y), np.nan)
+    for train, test in cv.split(X, y, groups):
+        if set(groups[train]) & set(groups[test]):  # guarded by construction
+            raise RuntimeError("a participant is in both the train and test folds")
+        model = clone(estimator).fit(X[train], y[train])
+        scores[test] = _scores(model, X[test])
+    return scores
+
+
+def classification_metrics(y, scores, *, probabilistic=True):
+    """AUC, balanced accuracy, sensitivity, specificity and Brier score.
+
+    Scores at or above 0.5 (probabilities) or 0 (decision values) are
+    predicted responders; the Brier score needs probabilities.
+    """
+    predicted = (scores >= (0.5 if probabilistic else 0.0)).astype(int)
+    positive, negative = y == 1, y == 0
+    return {
+        "auc": roc_auc_score(y, scores),
+        "balanced_accuracy": balanced_accuracy_score(y, predicted),
+        "sensitivity": predicted[positive].mean(),
+        "specificity": 1 - predicted[negative].mean(),
+        "brier": brier_score_loss(y, np.clip(scores, 0, 1))
+        if probabilistic
+        else np.nan,
+    }
+
+
+def bootstrap_auc_ci(y, scores, *, n_bootstrap=2000, confidence=0.95, random_state=0):
+    """Percentile CI of the AUC by resampling participants with replacement."""
+    rng = np.random.default_rng(random_state)
+    values = []
+    for _ in range(n_bootstrap):
+        index = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[index])) == 2:
+            values.append(roc_auc_score(y[index], scores[index]))
+    tail = (1 - confidence) / 2
+    return tuple(np.quantile(values, [tail, 1 - tail]))
+
+
+def validate(
+    estimator,
+    X,
+    y,
+    groups,
+    *,
+    n_splits=5,
+    n_repeats=5,
+    n_permutations=100,
+    n_bootstrap=2000,
+    confidence=0.95,
+    random_state=0,
+    n_jobs=1,
+):
+    """Repeated grouped CV with bootstrap CI and permutation p of the AUC.
+
+    Parameters
+    ----------
+    estimator : sklearn estimator
+        The full pipeline (imputation, scaling, model).
+    X : ndarray, shape (n_samples, n_features)
+        Features (NaN allowed if the pipeline imputes).
+    y : ndarray of {0, 1}
+        Labels.
+    groups : ndarray
+        Participant of each sample; a participant never spans train and test.
+    n_splits, n_repeats : int
+        K and repetitions of stratified grouped K-fold.
+    n_permutations : int
+        Label permutations; each is validated with one K-fold repetition, so
+        its null AUC is more variable than the repeat-averaged observed AUC
+        and the p-value is conservative.
+    n_bootstrap : int
+        Participant resamples of the AUC CI.
+    confidence : float
+        CI level.
+    random_state : int
+        Seed of splits, permutations and bootstrap.
+    n_jobs : int
+        Parallel joblib tasks (results do not depend on it).
+
+    Returns
+    -------
+    result : dict
+        ``metrics`` (mean over repeats of :func:`classification_metrics`,
+        plus ``auc_ci_low``/``auc_ci_high`` and ``p_permutation``),
+        ``oof`` (mean out-of-fold score per sample), ``null_auc`` (array).
+    """
+    X, y, groups = np.asarray(X, float), np.asarray(y, int), np.asarray(groups)
+    check_design(y, n_splits)
+    seeds = np.random.SeedSequence(random_state).generate_state(
+        n_repeats + 2 * n_permutations + 1
+    )
+    repeat_seeds, perm_seeds = seeds[:n_repeats], seeds[n_repeats:-1]
+    permuted = [
+        np.random.default_rng(perm_seeds[2 * k]).permutation(y)
+        for k in range(n_permutations)
+    ]
+    tasks = [(y, int(seed)) for seed in repeat_seeds]
+    tasks += [(labels, int(perm_seeds[2 * k + 1])) for k, labels in enumerate(permuted)]
+    outputs = Parallel(n_jobs=n_jobs)(
+        delayed(oof_scores)(estimator, X, labels, groups, n_splits=n_splits, seed=seed)
+        for labels, seed in tasks
+    )
+    observed, null = outputs[:n_repeats], outputs[n_repeats:]
+    probabilistic = hasattr(clone(estimator), "predict_proba")
+    per_repeat = [
+        classification_metrics(y, s, probabilistic=probabilistic) for s in observed
+    ]
+    metrics = {
+        key: float(np.mean([m[key] for m in per_repeat])) for key in per_repeat[0]
+    }
+    oof = np.mean(observed, axis=0)
+    low, high = bootstrap_auc_ci(
+        y,
+        oof,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        random_state=int(seeds[-1]),
+    )
+    null_auc = np.array([roc_auc_score(labels, s) for labels, s in zip(permuted, null)])
+    metrics |= {
+        "auc_ci_low": float(low),
+        "auc_ci_high": float(high),
+        "p_permutation": float(
+            (1 + np.sum(null_auc >= metrics["auc"])) / (1 + n_permutations)
+        )
+        if n_permutations
+        else np.nan,
+    }
+    return {"metrics": metrics, "oof": oof, "null_auc": null_auc}

@@ -1,0 +1,136 @@
+"""Response prediction: honest on null data, sensitive to planted signal."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from neuromark.predict import (
+    DesignError,
+    build_design,
+    feature_columns,
+    make_model,
+    oof_scores,
+    validate,
+)
+
+FAST = dict(n_splits=5, n_repeats=2, n_permutations=20, n_bootstrap=300)
+
+
+def _noise(seed, n=60, p=10):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, p)), np.repeat([0, 1], n // 2)
+
+
+def test_null_data_give_chance_auc_and_uniform_p():
+    # small-sample CV on noise scatters widely (and slightly below 0.5), so the
+    # guarantee is about rates across null studies, not one seed
+    results = [
+        validate(
+            make_model("logistic"), *_noise(seed), np.arange(60), n_jobs=2, **FAST
+        )["metrics"]
+        for seed in range(10)
+    ]
+    covered = [m["auc_ci_low"] < 0.5 < m["auc_ci_high"] for m in results]
+    p_values = np.array([m["p_permutation"] for m in results])
+    assert sum(covered) >= 8
+    assert (p_values < 0.05).sum() <= 2
+    assert p_values.max() - p_values.min() > 0.5  # spread over the unit interval
+    assert abs(np.mean([m["auc"] for m in results]) - 0.5) < 0.1
+
+
+def test_leaky_selection_inflates_but_the_pipeline_does_not():
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((40, 2000)), np.repeat([0, 1], 20)
+    cv = StratifiedGroupKFold(5, shuffle=True, random_state=0)
+    # the classic mistake: select the 10 "best" features on all data, then CV
+    leaky_X = SelectKBest(f_classif, k=10).fit_transform(X, y)
+    leaky = cross_val_predict(
+        LogisticRegression(),
+        leaky_X,
+        y,
+        groups=np.arange(40),
+        cv=cv,
+        method="predict_proba",
+    )[:, 1]
+    assert roc_auc_score(y, leaky) > 0.85
+    honest = make_pipeline(
+        SimpleImputer(),
+        StandardScaler(),
+        SelectKBest(f_classif, k=10),
+        LogisticRegression(),
+    )
+    result = validate(honest, X, y, np.arange(40), **FAST)
+    assert result["metrics"]["auc"] < 0.7
+    assert result["metrics"]["auc_ci_low"] < 0.5
+
+
+def test_planted_signal_is_found_and_change_beats_baseline():
+    rng = np.random.default_rng(2)
+    n = 80
+    y = np.repeat([0, 1], n // 2)
+    pre = rng.standard_normal((n, 10))
+    change = rng.standard_normal((n, 10))
+    pre[:, 0] += 0.4 * y  # weak prognostic baseline signal
+    change[:, :3] += 1.5 * y[:, None]  # strong change signal
+    ids = [f"sub-{k:02d}" for k in range(n)]
+    wide = pd.DataFrame(
+        {"participant_id": ids}
+        | {f"eeg_f{k}_x_pre": pre[:, k] for k in range(10)}
+        | {f"eeg_f{k}_x_change": change[:, k] for k in range(10)}
+    )
+    participants = pd.DataFrame({"participant_id": ids, "responder": y.astype(bool)})
+    auc = {}
+    for feature_set in ("baseline", "both"):
+        columns = feature_columns(wide, "eeg", feature_set)
+        X, labels, groups, names = build_design(wide, participants, columns)
+        assert len(names) == (10 if feature_set == "baseline" else 20)
+        result = validate(make_model("logistic"), X, labels, groups, **FAST)
+        auc[feature_set] = result["metrics"]
+    assert auc["both"]["auc"] > 0.85 and auc["both"]["p_permutation"] < 0.05
+    assert auc["baseline"]["auc"] < auc["both"]["auc"] - 0.1
+
+
+def test_no_participant_spans_train_and_test():
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(20), 3)  # three rows per participant
+    y = np.repeat(np.repeat([0, 1], 10), 3)
+    X = rng.standard_normal((60, 5))
+    cv = StratifiedGroupKFold(5, shuffle=True, random_state=0)
+    for train, test in cv.split(X, y, groups):
+        assert not set(groups[train]) & set(groups[test])
+    scores = oof_scores(make_model("logistic"), X, y, groups, n_splits=5, seed=0)
+    assert np.isfinite(scores).all()
+
+
+def test_same_seed_same_metrics_whatever_n_jobs():
+    X, y = _noise(4, n=40)
+    quick = FAST | {"n_permutations": 4}
+    one = validate(make_model("forest"), X, y, np.arange(40), n_jobs=1, **quick)
+    two = validate(make_model("forest"), X, y, np.arange(40), n_jobs=2, **quick)
+    assert one["metrics"] == two["metrics"]
+    np.testing.assert_array_equal(one["null_auc"], two["null_auc"])
+
+
+def test_baselines_and_refusals():
+    X, y = _noise(5, n=40)
+    dummy = validate(make_model("dummy"), X, y, np.arange(40), **FAST)["metrics"]
+    assert dummy["auc"] == 0.5
+    svm = validate(make_model("svm", tune=True), X, y, np.arange(40), **FAST)["metrics"]
+    assert np.isnan(svm["brier"])  # decision values, not probabilities
+    with pytest.raises(DesignError, match="3 responders and 37 non-responders"):
+        validate(
+            make_model("logistic"),
+            X,
+            np.r_[np.zeros(37), np.ones(3)],
+            np.arange(40),
+            **FAST,
+        )
+    with pytest.raises(ValueError, match="Allowed values are 'logistic'"):
+        make_model("xgboost")
