@@ -36,8 +36,8 @@ def check_design(y, n_splits):
     if min(counts.values()) < n_splits:
         raise DesignError(
             f"{counts[1]} responders and {counts[0]} non-responders: each class "
-            f"needs at least {n_splits} participants for {n_splits}-fold cross-validation "
-            "(lower predict.n_splits or add participants)"
+            f"needs at least {n_splits} participants for {n_splits}-fold "
+            "cross-validation (lower predict.n_splits or add participants)"
         )
 
 
