@@ -114,6 +114,15 @@ def _add_summary(sub):
     )
 
 
+def _add_predict(sub):
+    parser = sub.add_parser(
+        "predict", help="apply a saved model to participants' features"
+    )
+    parser.add_argument("model", type=Path, help="a prediction/models/*.skops file")
+    parser.add_argument("features", type=Path, help="a features_wide.tsv table")
+    parser.add_argument("--output", type=Path, help="write predictions to this TSV")
+
+
 def build_parser():
     """Return the ``neuromark`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -129,7 +138,14 @@ def build_parser():
         "-q", "--quiet", action="store_true", help="warnings and errors only"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_simulate, _add_run, _add_demo, _add_config, _add_summary):
+    for add in (
+        _add_simulate,
+        _add_run,
+        _add_demo,
+        _add_config,
+        _add_summary,
+        _add_predict,
+    ):
         add(sub)
     return parser
 
@@ -234,12 +250,27 @@ def _summary(args):
         print(study.problems.to_string(index=False))
 
 
+def _predict(args):
+    import pandas as pd
+
+    from .predict.persist import apply_model, load_model
+    from .utils._files import write_tsv
+
+    model, metadata = load_model(args.model)
+    wide = pd.read_csv(args.features, sep="\t", na_values=["n/a"])
+    predictions = apply_model(model, metadata, wide)
+    if args.output:
+        write_tsv(args.output, predictions, index=False)
+    print(predictions.to_string(index=False))
+
+
 COMMANDS = {
     "simulate": _simulate,
     "run": _run,
     "demo": _demo,
     "config": _config,
     "summary": _summary,
+    "predict": _predict,
 }
 
 

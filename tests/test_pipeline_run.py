@@ -18,6 +18,7 @@ OUTPUTS = [
     "eeg_qc.tsv",
     "eeg_spectra.tsv",
     "stats_prepost.tsv",
+    "prediction/metrics.tsv",
     "provenance.json",
     "report.html",
     "logs/errors.tsv",
@@ -40,7 +41,14 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     assert provenance["config_sha256"] == config.hash()
     assert provenance["neuromark_version"] == __version__
     assert provenance["versions"]["mne"] and provenance["versions"]["nilearn"]
-    assert set(provenance["timings_s"]) == {"discover", "check", "eeg", "fmri", "stats"}
+    assert set(provenance["timings_s"]) == {
+        "discover",
+        "check",
+        "eeg",
+        "fmri",
+        "stats",
+        "predict",
+    }
     edf = "sub-01/ses-pre/eeg/sub-01_ses-pre_task-rest_eeg.edf"
     assert provenance["inputs_sha256"][edf] == file_sha256(study_root / edf)
     assert len(provenance["inputs_sha256"]) == 1 + 6 * 2 * (3 + 4)
@@ -53,6 +61,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     for section in (
         "EEG quality control",
         "Pre/post change per intervention",
+        "Response prediction",
         "EEG spectra and band-power change",
         "Dataset",
         "Responders per intervention",

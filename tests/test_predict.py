@@ -134,3 +134,68 @@ def test_baselines_and_refusals():
         )
     with pytest.raises(ValueError, match="Allowed values are 'logistic'"):
         make_model("xgboost")
+
+
+def _wide_study(n=40, seed=6):
+    rng = np.random.default_rng(seed)
+    ids = [f"sub-{k:02d}" for k in range(n)]
+    y = np.tile([0, 1], n // 2)
+    arms = ["TENS"] * (n - 6) + ["sham"] * 6
+    pre = rng.standard_normal((n, 4))
+    change = rng.standard_normal((n, 4))
+    change[:, 0] += 2.0 * y
+    wide = pd.DataFrame(
+        {"participant_id": ids}
+        | {f"eeg_f{k}_occipital_pre": pre[:, k] for k in range(4)}
+        | {f"eeg_f{k}_occipital_change": change[:, k] for k in range(4)}
+    )
+    participants = pd.DataFrame(
+        {
+            "participant_id": ids,
+            "intervention": arms,
+            "responder": pd.array(y.astype(bool), dtype="boolean"),
+            "pain_pre": rng.uniform(4, 8, n),
+            "age": rng.integers(20, 70, n),
+            "sex": "F",
+        }
+    )
+    return wide, participants
+
+
+def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsys):
+    from neuromark.cli import main
+    from neuromark.predict.persist import apply_model, load_model
+    from neuromark.predict.settings import PredictSettings
+    from neuromark.predict.study import predict_responders
+
+    wide, participants = _wide_study()
+    settings = PredictSettings(
+        modalities=("eeg",), n_repeats=2, n_permutations=20, n_bootstrap=200
+    )
+    metrics, oof = predict_responders(
+        wide, participants, settings, random_state=0, model_dir=tmp_path
+    )
+    rows = metrics.set_index(["scope", "modality", "feature_set", "model"])
+    assert rows.loc[("pooled", "none", "none", "dummy"), "auc"] == 0.5
+    assert rows.loc[("pooled", "eeg", "change", "logistic"), "auc"] > 0.85
+    assert rows.loc[("pooled", "eeg", "baseline", "logistic"), "auc_ci_low"] < 0.5
+    assert "clinical" in metrics["model"].values
+    sham = metrics[metrics["scope"] == "sham"]
+    assert len(sham) == 1 and sham["status"].iloc[0].startswith("skipped: 3 responders")
+    assert set(oof["participant_id"]) == set(participants["participant_id"])
+    # a saved model loads safely and scores new participants like the refit model
+    path = tmp_path / "pooled_eeg_change_logistic.skops"
+    model, metadata = load_model(path)
+    scores = apply_model(model, metadata, wide)
+    assert metadata["feature_names"] == [f"eeg_f{k}_occipital_change" for k in range(4)]
+    assert scores["score"].between(0, 1).all()
+    table = tmp_path / "wide.tsv"
+    wide.to_csv(table, sep="\t", index=False)
+    assert (
+        main(["predict", str(path), str(table), "--output", str(tmp_path / "p.tsv")])
+        == 0
+    )
+    printed = pd.read_csv(tmp_path / "p.tsv", sep="\t")
+    np.testing.assert_allclose(printed["score"], scores["score"])
+    assert main(["predict", str(tmp_path / "nope.skops"), str(table)]) == 2
+    assert "does not exist" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from ..eeg.settings import EEGSettings
 from ..exceptions import ConfigError
 from ..fmri.settings import FMRISettings
+from ..predict.settings import PredictSettings
 from ..stats.settings import StatsSettings
 from ..utils._check import suggest
 from ..utils._settings import StrictModel
@@ -111,6 +112,11 @@ class PipelineConfig(StrictModel):
     stats: StatsSettings = Field(
         default_factory=StatsSettings,
         description="Pre/post statistics per treatment.",
+    )
+
+    predict: PredictSettings = Field(
+        default_factory=PredictSettings,
+        description="Treatment-response prediction.",
     )
 
     @field_validator("n_jobs")

@@ -17,6 +17,9 @@ Steps so far:
 ``stats``
     Paired pre/post change per treatment, responders versus non-responders,
     and test-retest reliability in control arms (:mod:`neuromark.stats`).
+``predict``
+    Leakage-safe validation of responder classifiers per modality, feature
+    set and scope, with chance and clinical baselines (:mod:`neuromark.predict`).
 
 In every step a bad recording is logged with its file and the reason and
 skipped (or aborts the run with ``on_error="abort"``); the others complete.
@@ -25,6 +28,8 @@ Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 ``dataset_summary.tsv``, ``features_long.tsv``, ``features_wide.tsv``,
 ``eeg_qc.tsv``, ``eeg_spectra.tsv``, ``fmri_qc.tsv``, ``fmri_roi_qc.tsv``,
 ``stats_prepost.tsv``, ``stats_responders.tsv``, ``stats_reliability.tsv``,
+``prediction/metrics.tsv``, ``prediction/oof_predictions.tsv``,
+``prediction/models/*.skops``,
 ``dataset_description.json``, ``logs/errors.tsv``,
 ``logs/neuromark.log``, ``provenance.json`` and ``report.html``.
 """
@@ -46,12 +51,12 @@ from ..io import check_recording, discover_study
 from ..report import write_report
 from ..report.eeg import eeg_sections
 from ..report.fmri import fmri_sections
-from ..report.stats import stats_sections
+from ..report.stats import prediction_sections, stats_sections
 from ..utils._files import ensure_output_dir, file_sha256, write_json, write_tsv
 from ..utils._logging import logger, verbose
 from .provenance import Timer, provenance_record
 
-STEPS = ("discover", "check", "eeg", "fmri", "stats")
+STEPS = ("discover", "check", "eeg", "fmri", "stats", "predict")
 # modality step -> (unit of work, name of its extra per-unit table)
 MODALITY_STEPS = {
     "eeg": (eeg_features, "eeg_spectra"),
@@ -220,6 +225,9 @@ def run_pipeline(config, *, steps=None, verbose=None):
         if "stats" in steps and "features_long" in tables:
             with timer("stats"):
                 tables.update(_stats_tables(tables["features_long"], study, config))
+        if "predict" in steps and "features_wide" in tables:
+            with timer("predict"):
+                tables.update(_prediction_tables(tables, study, config, output_dir))
         errors = pd.concat(errors, ignore_index=True)
         summary = _summary(study, errors)
         _write_outputs(output_dir, study, checked, summary, errors, tables)
@@ -289,6 +297,29 @@ def _stats_tables(long, study, config):
     return {name: table for name, table in out.items() if not table.empty}
 
 
+def _prediction_tables(tables, study, config, output_dir):
+    """Validate responder classifiers (metrics, out-of-fold scores, models)."""
+    from ..predict.study import predict_responders
+    from ..stats import feature_family
+
+    family = feature_family(tables["features_long"], config.predict.family)
+    stems = set(family["modality"] + "_" + family["feature"] + "_" + family["location"])
+    metrics, oof = predict_responders(
+        tables["features_wide"],
+        study.participants,
+        config.predict,
+        family=stems,
+        random_state=config.random_state,
+        n_jobs=config.n_jobs,
+        model_dir=output_dir / "prediction" / "models",
+        config_hash=config.hash(),
+    )
+    out = {"prediction/metrics": metrics}
+    if not oof.empty:
+        out["prediction/oof_predictions"] = oof
+    return out
+
+
 def _report_sections(tables, study, config):
     """Report sections of the modality steps that produced tables."""
     sessions = (config.sessions.pre, config.sessions.post)
@@ -300,6 +331,8 @@ def _report_sections(tables, study, config):
         sections += fmri_sections(tables, study.participants, atlas, sessions=sessions)
     if "stats_prepost" in tables:
         sections += stats_sections(tables)
+    if "prediction/metrics" in tables:
+        sections += prediction_sections(tables["prediction/metrics"])
     return sections
 
 

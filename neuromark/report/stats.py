@@ -84,3 +84,52 @@ def stats_sections(tables, *, top=8):
             )
         )
     return sections
+
+
+def prediction_sections(metrics):
+    """Table of validated classifiers with their baselines.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        ``prediction/metrics.tsv``.
+
+    Returns
+    -------
+    sections : list of (str, str)
+    """
+    from .html import table_html
+
+    ok = metrics[metrics["status"] == "ok"]
+    if not ok.empty:
+        ok = ok.sort_values(["scope", "auc"], ascending=[True, False])
+    columns = [
+        "scope",
+        "modality",
+        "feature_set",
+        "model",
+        "n",
+        "n_responders",
+        "n_features",
+        "auc",
+        "auc_ci_low",
+        "auc_ci_high",
+        "balanced_accuracy",
+        "brier",
+        "p_permutation",
+    ]
+    note = (
+        "<p class='note'>Repeated stratified K-fold grouped by participant; every "
+        "data-dependent step is fitted inside each training fold. AUC with a "
+        "participant-bootstrap 95 % CI and a label-permutation p. Baselines: "
+        "<i>dummy</i> (chance) and <i>clinical</i> (baseline pain, age, sex). "
+        "Feature sets: baseline = pre only (prognostic); change = post − pre; "
+        "both.</p>"
+    )
+    skipped = metrics[metrics["status"] != "ok"][["scope", "status"]]
+    html = note + table_html(ok[[c for c in columns if c in ok]].round(3))
+    if ok.empty:
+        html = note + "<p class='note'>No design could be validated.</p>"
+    if len(skipped):
+        html += "<p class='note'>Not validated:</p>" + table_html(skipped)
+    return [("Response prediction", html)]

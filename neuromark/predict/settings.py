@@ -1,0 +1,53 @@
+"""Typed settings of response prediction."""
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..utils._settings import StrictModel
+
+
+class PredictSettings(StrictModel):
+    """Response prediction (responder vs non-responder)."""
+
+    models: tuple[Literal["logistic", "svm", "forest"], ...] = Field(
+        ("logistic",),
+        min_length=1,
+        description="Classifiers validated on every feature set (svm and forest are "
+        "slower through permutations); a chance (dummy) and a clinical-only baseline "
+        "are always added.",
+    )
+    feature_sets: tuple[Literal["baseline", "change", "both"], ...] = Field(
+        ("baseline", "change", "both"),
+        min_length=1,
+        description="baseline: pre-treatment values (prognostic); change: post - pre "
+        "(needs the post recording before the outcome); both.",
+    )
+    modalities: tuple[Literal["eeg", "fmri", "combined"], ...] = Field(
+        ("eeg", "fmri", "combined"),
+        min_length=1,
+        description="Feature sources (combined = EEG and fMRI together).",
+    )
+    clinical_covariates: bool = Field(
+        False, description="Add baseline pain, age and sex to every feature set."
+    )
+    per_treatment: bool = Field(
+        True,
+        description="Also validate within each intervention (when it has enough "
+        "participants per class), besides pooled across interventions.",
+    )
+    family: Literal["regions", "all"] = Field(
+        "regions", description="Features offered to the models (as in stats.family)."
+    )
+    n_splits: int = Field(5, ge=2, description="Folds of stratified grouped K-fold.")
+    n_repeats: int = Field(5, ge=1, description="Repetitions of the K-fold.")
+    n_permutations: int = Field(
+        200, ge=0, description="Label permutations of the permutation p-value."
+    )
+    n_bootstrap: int = Field(2000, ge=100, description="Bootstrap resamples of AUC CI.")
+    tune: bool = Field(
+        False, description="Tune C of logistic/SVM in an inner CV (nested)."
+    )
+    save_models: bool = Field(
+        True, description="Save models refitted on all participants (skops format)."
+    )

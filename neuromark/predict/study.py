@@ -1,0 +1,187 @@
+"""Validate response classifiers on a study's feature table (pipeline step)."""
+
+import numpy as np
+import pandas as pd
+
+from ..utils._logging import logger
+from .design import build_design, clinical_matrix, feature_columns
+from .models import make_model
+from .persist import save_model
+from .settings import PredictSettings
+from .validation import DesignError, check_design, validate
+
+POOLED = "pooled"
+
+
+def _scopes(participants, per_treatment):
+    scopes = [(POOLED, participants)]
+    if per_treatment:
+        scopes += list(participants.groupby("intervention", sort=True))
+    return scopes
+
+
+def _design(name, wide, members, columns, add_clinical):
+    """Design of one analysis: a constant for the dummy, covariates for clinical."""
+    if name == "dummy":
+        labelled = members[members["responder"].notna()]
+        y = labelled["responder"].astype(bool).to_numpy(dtype=int)
+        return np.zeros((len(y), 1)), y, labelled["participant_id"].to_numpy(), ["none"]
+    if name == "clinical":
+        return build_design(wide, members, [], clinical=True)
+    return build_design(wide, members, columns, clinical=add_clinical)
+
+
+def _row(scope, modality, feature_set, model, n_features, y, result=None, status="ok"):
+    row = {
+        "scope": scope,
+        "modality": modality,
+        "feature_set": feature_set,
+        "model": model,
+        "n": len(y),
+        "n_responders": int(np.sum(y)),
+        "n_features": n_features,
+        "status": status,
+    }
+    return row | (result["metrics"] if result else {})
+
+
+def predict_responders(
+    wide,
+    participants,
+    settings=None,
+    *,
+    family=None,
+    random_state=0,
+    n_jobs=1,
+    model_dir=None,
+    config_hash=None,
+):
+    """Validate every configured classifier, feature set and scope.
+
+    Parameters
+    ----------
+    wide : pandas.DataFrame
+        Wide feature table.
+    participants : pandas.DataFrame
+        ``participant_id``, ``intervention``, ``responder`` and clinical columns.
+    settings : PredictSettings | None
+        What to validate.
+    family : set of str | None
+        ``<modality>_<feature>_<location>`` stems offered to the models.
+    random_state : int
+        Seed of every split, permutation and bootstrap.
+    n_jobs : int
+        Parallel joblib tasks (results do not depend on it).
+    model_dir : path-like | None
+        Where to save models refitted on all participants of a scope.
+    config_hash : str | None
+        Recorded with saved models.
+
+    Returns
+    -------
+    metrics : pandas.DataFrame
+        One row per scope x modality x feature set x model (including the
+        ``dummy`` chance and ``clinical`` baselines): ``n``, ``n_responders``,
+        ``n_features``, ``status`` (``ok`` or why it was skipped), ``auc`` with
+        ``auc_ci_low``/``auc_ci_high``, ``balanced_accuracy``, ``sensitivity``,
+        ``specificity``, ``brier``, ``p_permutation``.
+    oof : pandas.DataFrame
+        Out-of-fold response scores per participant and analysis.
+    """
+    settings = settings or PredictSettings()
+    options = dict(
+        n_splits=settings.n_splits,
+        n_repeats=settings.n_repeats,
+        n_permutations=settings.n_permutations,
+        n_bootstrap=settings.n_bootstrap,
+        random_state=random_state,
+        n_jobs=n_jobs,
+    )
+    rows, predictions = [], []
+    for scope, members in _scopes(participants, settings.per_treatment):
+        labels = members["responder"].dropna().astype(bool).to_numpy(dtype=int)
+        try:
+            check_design(labels, settings.n_splits)
+        except DesignError as err:
+            logger.info("prediction in scope %s skipped: %s", scope, err)
+            rows.append(
+                _row(scope, "all", "all", "all", 0, labels, status=f"skipped: {err}")
+            )
+            continue
+        analyses = [
+            ("none", "none", "dummy", []),
+            ("clinical", "none", "clinical", None),
+        ]
+        for modality in settings.modalities:
+            for feature_set in settings.feature_sets:
+                columns = feature_columns(wide, modality, feature_set, family=family)
+                if columns:
+                    analyses += [
+                        (modality, feature_set, m, columns) for m in settings.models
+                    ]
+        for modality, feature_set, name, columns in analyses:
+            if name == "clinical" and clinical_matrix(members).shape[1] == 0:
+                continue
+            try:
+                X, y, ids, names = _design(
+                    name, wide, members, columns, settings.clinical_covariates
+                )
+                estimator = "logistic" if name == "clinical" else name
+                model = make_model(
+                    estimator, random_state=random_state, tune=settings.tune
+                )
+                result = validate(model, X, y, ids, **options)
+            except DesignError as err:
+                logger.info(
+                    "prediction %s/%s/%s/%s skipped: %s",
+                    scope,
+                    modality,
+                    feature_set,
+                    name,
+                    err,
+                )
+                n_labelled = int(members["responder"].notna().sum())
+                rows.append(
+                    _row(
+                        scope,
+                        modality,
+                        feature_set,
+                        name,
+                        0,
+                        np.zeros(n_labelled),
+                        status=f"skipped: {err}",
+                    )
+                )
+                continue
+            rows.append(_row(scope, modality, feature_set, name, len(names), y, result))
+            predictions.append(
+                pd.DataFrame(
+                    {
+                        "scope": scope,
+                        "modality": modality,
+                        "feature_set": feature_set,
+                        "model": name,
+                        "participant_id": ids,
+                        "responder": y,
+                        "score": result["oof"],
+                    }
+                )
+            )
+            if model_dir is not None and settings.save_models and name != "dummy":
+                fitted = model.fit(X, y)
+                save_model(
+                    fitted,
+                    f"{model_dir}/{scope}_{modality}_{feature_set}_{name}.skops",
+                    feature_names=names,
+                    metadata={
+                        "scope": scope,
+                        "modality": modality,
+                        "feature_set": feature_set,
+                        "model": name,
+                        "n_train": len(y),
+                        "config_sha256": config_hash,
+                    },
+                )
+    metrics = pd.DataFrame(rows)
+    oof = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame()
+    return metrics, oof
