@@ -33,7 +33,8 @@ def eeg_runs(tmp_path_factory):
                 modalities=["eeg"],
                 n_jobs=2,
                 eeg={"preprocessing": {"min_clean_seconds": 16}},
-            )
+            ),
+            steps=["discover", "check", "eeg"],
         )
         assert result["errors"].empty
         wide = pd.read_csv(base / f"{name}_out" / "features_wide.tsv", sep="\t")

@@ -32,7 +32,8 @@ def fmri_runs(tmp_path_factory):
                 output_dir=base / f"{name}_out",
                 modalities=["fmri"],
                 n_jobs=2,
-            )
+            ),
+            steps=["discover", "check", "fmri"],
         )
         assert result["errors"].empty
         runs[name] = (
