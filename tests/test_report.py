@@ -1,6 +1,7 @@
 import matplotlib
 import numpy as np
 import pandas as pd
+import pytest
 
 from neuromark.report.eeg import band_change, plot_change_topomaps, plot_region_psd
 
@@ -70,3 +71,32 @@ def test_figures_draw_the_data():
     lines = figure.axes[0].get_lines()
     assert len(lines) == 4  # 2 interventions x pre/post
     np.testing.assert_allclose(lines[0].get_xdata()[0], 1.0)  # starts at 1 Hz
+
+
+def test_change_matrices_are_symmetric_means_of_post_minus_pre():
+    from neuromark.report.fmri import change_matrices, session_matrices
+
+    rows = [
+        (pid, session, "fmri", "fc", "ACC~PAG", value, "Fisher z")
+        for pid, pre, post in (("sub-01", 0.1, 0.5), ("sub-02", 0.2, 0.4))
+        for session, value in (("pre", pre), ("post", post))
+    ]
+    long = pd.DataFrame(
+        rows,
+        columns=[
+            "participant_id",
+            "session",
+            "modality",
+            "feature",
+            "location",
+            "value",
+            "unit",
+        ],
+    )
+    participants = PARTICIPANTS.assign(intervention="TENS")
+    matrix = change_matrices(long, participants)["TENS"]
+    assert matrix.loc["ACC", "PAG"] == matrix.loc["PAG", "ACC"] == pytest.approx(0.3)
+    assert matrix.loc["PAG", "PAG"] == 0.0
+    assert session_matrices(long, participants, "pre")["TENS"].loc[
+        "ACC", "PAG"
+    ] == pytest.approx(0.15)

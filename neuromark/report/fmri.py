@@ -4,6 +4,24 @@ import numpy as np
 import pandas as pd
 
 
+def _matrices_by_arm(values, participants, column):
+    """Mean edge value per intervention as symmetric ROI x ROI frames.
+
+    ``values`` has ``participant_id``, ``location`` (``A~B``) and ``column``.
+    """
+    arms = participants.set_index("participant_id")["intervention"]
+    values = values.assign(intervention=values["participant_id"].map(arms).to_numpy())
+    rois = sorted({r for edge in values["location"] for r in edge.split("~")})
+    matrices = {}
+    for arm, group in values.groupby("intervention"):
+        matrix = pd.DataFrame(0.0, index=rois, columns=rois)
+        for edge, value in group.groupby("location")[column].mean().items():
+            a, b = edge.split("~")
+            matrix.loc[a, b] = matrix.loc[b, a] = value
+        matrices[arm] = matrix
+    return matrices
+
+
 def change_matrices(long, participants, *, feature="fc", sessions=("pre", "post")):
     """Mean post - pre connectivity per intervention as square matrices.
 
@@ -29,18 +47,7 @@ def change_matrices(long, participants, *, feature="fc", sessions=("pre", "post"
         index=["participant_id", "location"], columns="session", values="value"
     )
     change = (table[sessions[1]] - table[sessions[0]]).dropna().rename("change")
-    change = change.reset_index()
-    arms = participants.set_index("participant_id")["intervention"]
-    change["intervention"] = change["participant_id"].map(arms)
-    rois = sorted({r for edge in change["location"] for r in edge.split("~")})
-    matrices = {}
-    for arm, group in change.groupby("intervention"):
-        matrix = pd.DataFrame(0.0, index=rois, columns=rois)
-        for edge, value in group.groupby("location")["change"].mean().items():
-            a, b = edge.split("~")
-            matrix.loc[a, b] = matrix.loc[b, a] = value
-        matrices[arm] = matrix
-    return matrices
+    return _matrices_by_arm(change.reset_index(), participants, "change")
 
 
 def session_matrices(long, participants, session, *, feature="fc"):
@@ -50,17 +57,7 @@ def session_matrices(long, participants, session, *, feature="fc"):
         & (long["feature"] == feature)
         & (long["session"] == session)
     ]
-    arms = participants.set_index("participant_id")["intervention"]
-    rows = rows.assign(intervention=rows["participant_id"].map(arms).to_numpy())
-    rois = sorted({r for edge in rows["location"] for r in edge.split("~")})
-    matrices = {}
-    for arm, group in rows.groupby("intervention"):
-        matrix = pd.DataFrame(0.0, index=rois, columns=rois)
-        for edge, value in group.groupby("location")["value"].mean().items():
-            a, b = edge.split("~")
-            matrix.loc[a, b] = matrix.loc[b, a] = value
-        matrices[arm] = matrix
-    return matrices
+    return _matrices_by_arm(rows, participants, "value")
 
 
 def plot_circuit_connectomes(long, participants, atlas, *, sessions=("pre", "post")):
