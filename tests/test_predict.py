@@ -172,7 +172,7 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
     settings = PredictSettings(
         modalities=("eeg",), n_repeats=2, n_permutations=20, n_bootstrap=200
     )
-    metrics, oof = predict_responders(
+    metrics, oof, null = predict_responders(
         wide, participants, settings, random_state=0, model_dir=tmp_path
     )
     rows = metrics.set_index(["scope", "modality", "feature_set", "model"])
@@ -183,6 +183,19 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
     sham = metrics[metrics["scope"] == "sham"]
     assert len(sham) == 1 and sham["status"].iloc[0].startswith("skipped: 3 responders")
     assert set(oof["participant_id"]) == set(participants["participant_id"])
+    # one null AUC per permutation and analysis; figures drawn from these tables
+    analyses = metrics[metrics["status"] == "ok"]
+    assert len(null) == 20 * len(analyses)
+    from neuromark.report.predict import plot_prediction, roc_band
+
+    change = oof[(oof["scope"] == "pooled") & (oof["feature_set"] == "change")]
+    tpr, low, high = roc_band(
+        change["responder"].to_numpy(), change["score"].to_numpy()
+    )
+    assert np.all(np.diff(tpr) >= 0) and np.all(low <= tpr + 1e-9)
+    assert np.all(tpr <= high + 1e-9)
+    figure = plot_prediction(metrics, oof, null)
+    assert [ax.get_title()[:4] for ax in figure.axes] == ["ROC ", "Cali", "Null"]
     # a saved model loads safely and scores new participants like the refit model
     path = tmp_path / "pooled_eeg_change_logistic.skops"
     model, metadata = load_model(path)

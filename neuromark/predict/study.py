@@ -87,6 +87,8 @@ def predict_responders(
         ``specificity``, ``brier``, ``p_permutation``.
     oof : pandas.DataFrame
         Out-of-fold response scores per participant and analysis.
+    null : pandas.DataFrame
+        Permutation null AUCs per analysis (``null_auc``).
     """
     settings = settings or PredictSettings()
     options = dict(
@@ -97,7 +99,7 @@ def predict_responders(
         random_state=random_state,
         n_jobs=n_jobs,
     )
-    rows, predictions = [], []
+    rows, predictions, nulls = [], [], []
     for scope, members in _scopes(participants, settings.per_treatment):
         labels = members["responder"].dropna().astype(bool).to_numpy(dtype=int)
         try:
@@ -154,6 +156,17 @@ def predict_responders(
                 )
                 continue
             rows.append(_row(scope, modality, feature_set, name, len(names), y, result))
+            nulls.append(
+                pd.DataFrame(
+                    {
+                        "scope": scope,
+                        "modality": modality,
+                        "feature_set": feature_set,
+                        "model": name,
+                        "null_auc": result["null_auc"],
+                    }
+                )
+            )
             predictions.append(
                 pd.DataFrame(
                     {
@@ -184,4 +197,5 @@ def predict_responders(
                 )
     metrics = pd.DataFrame(rows)
     oof = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame()
-    return metrics, oof
+    null = pd.concat(nulls, ignore_index=True) if nulls else pd.DataFrame()
+    return metrics, oof, null

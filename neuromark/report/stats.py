@@ -86,13 +86,15 @@ def stats_sections(tables, *, top=8):
     return sections
 
 
-def prediction_sections(metrics):
-    """Table of validated classifiers with their baselines.
+def prediction_sections(metrics, oof=None, null=None):
+    """Table of validated classifiers with their baselines, and their figures.
 
     Parameters
     ----------
     metrics : pandas.DataFrame
         ``prediction/metrics.tsv``.
+    oof, null : pandas.DataFrame | None
+        Out-of-fold scores and permutation null AUCs, for the figures.
 
     Returns
     -------
@@ -130,6 +132,19 @@ def prediction_sections(metrics):
     html = note + table_html(ok[[c for c in columns if c in ok]].round(3))
     if ok.empty:
         html = note + "<p class='note'>No design could be validated.</p>"
+    elif oof is not None and null is not None:
+        from .html import figure_html
+        from .predict import plot_prediction
+
+        figure = plot_prediction(metrics, oof, null)
+        if figure is not None:
+            html += figure_html(
+                figure,
+                "Pooled: ROC curves of the best model per "
+                "feature set and the clinical baseline with 95 % "
+                "bootstrap bands; calibration of out-of-fold "
+                "probabilities; permutation null of the best model.",
+            )
     if len(skipped):
         html += "<p class='note'>Not validated:</p>" + table_html(skipped)
     return [("Response prediction", html)]
