@@ -172,7 +172,7 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
     settings = PredictSettings(
         modalities=("eeg",), n_repeats=2, n_permutations=20, n_bootstrap=200
     )
-    metrics, oof, null = predict_responders(
+    metrics, oof, null, importance = predict_responders(
         wide, participants, settings, random_state=0, model_dir=tmp_path
     )
     rows = metrics.set_index(["scope", "modality", "feature_set", "model"])
@@ -196,6 +196,9 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
     assert np.all(tpr <= high + 1e-9)
     figure = plot_prediction(metrics, oof, null)
     assert [ax.get_title()[:4] for ax in figure.axes] == ["ROC ", "Cali", "Null"]
+    # importance of the best pooled model: the planted change feature leads
+    assert importance["feature_set"].iloc[0] in ("change", "both")
+    assert importance["feature"].iloc[0] == "eeg_f0_occipital_change"
     # a saved model loads safely and scores new participants like the refit model
     path = tmp_path / "pooled_eeg_change_logistic.skops"
     model, metadata = load_model(path)
@@ -212,3 +215,20 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
     np.testing.assert_allclose(printed["score"], scores["score"])
     assert main(["predict", str(tmp_path / "nope.skops"), str(table)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_fold_importance_finds_the_planted_features():
+    from neuromark.predict import fold_importance
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((80, 8))
+    y = np.repeat([0, 1], 40)
+    X[y == 1, 2] += 1.5
+    X[y == 1, 5] += 1.0
+    names = [f"f{k}" for k in range(8)]
+    table = fold_importance(
+        make_model("logistic"), X, y, np.arange(80), names, n_repeats=5, random_state=0
+    )
+    assert list(table["feature"][:2]) == ["f2", "f5"]
+    assert table["importance"].iloc[0] > 0.1
+    assert table["importance"].iloc[-1] < 0.05  # noise features barely matter

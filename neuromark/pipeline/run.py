@@ -29,7 +29,7 @@ Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 ``eeg_qc.tsv``, ``eeg_spectra.tsv``, ``fmri_qc.tsv``, ``fmri_roi_qc.tsv``,
 ``stats_prepost.tsv``, ``stats_responders.tsv``, ``stats_reliability.tsv``,
 ``prediction/metrics.tsv``, ``prediction/oof_predictions.tsv``,
-``prediction/permutation_null.tsv``,
+``prediction/permutation_null.tsv``, ``prediction/importance.tsv``,
 ``prediction/models/*.skops``,
 ``dataset_description.json``, ``logs/errors.tsv``,
 ``logs/neuromark.log``, ``provenance.json`` and ``report.html``.
@@ -305,7 +305,7 @@ def _prediction_tables(tables, study, config, output_dir):
 
     family = feature_family(tables["features_long"], config.predict.family)
     stems = set(family["modality"] + "_" + family["feature"] + "_" + family["location"])
-    metrics, oof, null = predict_responders(
+    metrics, oof, null, importance = predict_responders(
         tables["features_wide"],
         study.participants,
         config.predict,
@@ -319,6 +319,8 @@ def _prediction_tables(tables, study, config, output_dir):
     if not oof.empty:
         out["prediction/oof_predictions"] = oof
         out["prediction/permutation_null"] = null
+    if not importance.empty:
+        out["prediction/importance"] = importance
     return out
 
 
@@ -338,6 +340,7 @@ def _report_sections(tables, study, config):
             tables["prediction/metrics"],
             tables.get("prediction/oof_predictions"),
             tables.get("prediction/permutation_null"),
+            tables.get("prediction/importance"),
         )
     return sections
 

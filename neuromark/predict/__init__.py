@@ -7,6 +7,7 @@ from .validation import (
     bootstrap_auc_ci,
     check_design,
     classification_metrics,
+    fold_importance,
     oof_scores,
     validate,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "classification_metrics",
     "clinical_matrix",
     "feature_columns",
+    "fold_importance",
     "make_model",
     "oof_scores",
     "validate",

@@ -8,7 +8,7 @@ from .design import build_design, clinical_matrix, feature_columns
 from .models import make_model
 from .persist import save_model
 from .settings import PredictSettings
-from .validation import DesignError, check_design, validate
+from .validation import DesignError, check_design, fold_importance, validate
 
 POOLED = "pooled"
 
@@ -89,6 +89,10 @@ def predict_responders(
         Out-of-fold response scores per participant and analysis.
     null : pandas.DataFrame
         Permutation null AUCs per analysis (``null_auc``).
+    importance : pandas.DataFrame
+        For the pooled analysis with the highest AUC: the 30 features whose
+        permutation on held-out folds lowers the AUC most
+        (:func:`~neuromark.predict.fold_importance`).
     """
     settings = settings or PredictSettings()
     options = dict(
@@ -100,6 +104,7 @@ def predict_responders(
         n_jobs=n_jobs,
     )
     rows, predictions, nulls = [], [], []
+    best = None  # the pooled analysis with the highest AUC gets feature importance
     for scope, members in _scopes(participants, settings.per_treatment):
         labels = members["responder"].dropna().astype(bool).to_numpy(dtype=int)
         try:
@@ -156,6 +161,26 @@ def predict_responders(
                 )
                 continue
             rows.append(_row(scope, modality, feature_set, name, len(names), y, result))
+            auc = result["metrics"]["auc"]
+            if (
+                scope == POOLED
+                and name not in ("dummy", "clinical")
+                and (best is None or auc > best[0])
+            ):
+                best = (
+                    auc,
+                    model,
+                    X,
+                    y,
+                    ids,
+                    names,
+                    {
+                        "scope": scope,
+                        "modality": modality,
+                        "feature_set": feature_set,
+                        "model": name,
+                    },
+                )
             nulls.append(
                 pd.DataFrame(
                     {
@@ -198,4 +223,20 @@ def predict_responders(
     metrics = pd.DataFrame(rows)
     oof = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame()
     null = pd.concat(nulls, ignore_index=True) if nulls else pd.DataFrame()
-    return metrics, oof, null
+    importance = pd.DataFrame()
+    if best is not None:
+        _, model, X, y, ids, names, keys = best
+        importance = (
+            fold_importance(
+                model,
+                X,
+                y,
+                ids,
+                names,
+                n_splits=settings.n_splits,
+                random_state=random_state,
+            )
+            .head(30)
+            .assign(**keys)
+        )
+    return metrics, oof, null, importance

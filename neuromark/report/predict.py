@@ -124,3 +124,26 @@ def plot_prediction(metrics, oof, null, *, scope="pooled"):
     )
     null_ax.legend(fontsize=7)
     return figure
+
+
+def plot_importance(metrics, importance, *, top=15):
+    """Horizontal bars of the best pooled model's most important features."""
+    import matplotlib.pyplot as plt
+
+    best, _ = _best_analyses(metrics)
+    if not best:
+        return None
+    table = _select(importance, best[0]).head(top).iloc[::-1]
+    if table.empty:
+        return None
+    figure, ax = plt.subplots(
+        figsize=(6.5, 0.3 * len(table) + 1.2), layout="constrained"
+    )
+    ax.barh(table["feature"], table["importance"], xerr=table["sd"], color="C0")
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set(
+        xlabel="AUC drop when permuted (held-out folds)",
+        title=f"{best[0].modality} {best[0].feature_set} {best[0].model}",
+    )
+    ax.tick_params(axis="y", labelsize=7)
+    return figure

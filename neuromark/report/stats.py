@@ -86,15 +86,16 @@ def stats_sections(tables, *, top=8):
     return sections
 
 
-def prediction_sections(metrics, oof=None, null=None):
+def prediction_sections(metrics, oof=None, null=None, importance=None):
     """Table of validated classifiers with their baselines, and their figures.
 
     Parameters
     ----------
     metrics : pandas.DataFrame
         ``prediction/metrics.tsv``.
-    oof, null : pandas.DataFrame | None
-        Out-of-fold scores and permutation null AUCs, for the figures.
+    oof, null, importance : pandas.DataFrame | None
+        Out-of-fold scores, permutation null AUCs and feature importance, for
+        the figures.
 
     Returns
     -------
@@ -145,6 +146,16 @@ def prediction_sections(metrics, oof=None, null=None):
                 "bootstrap bands; calibration of out-of-fold "
                 "probabilities; permutation null of the best model.",
             )
+        if importance is not None:
+            from .predict import plot_importance
+
+            figure = plot_importance(metrics, importance)
+            if figure is not None:
+                html += figure_html(
+                    figure,
+                    "Features whose permutation on held-out folds lowers the AUC "
+                    "of the best pooled model most (mean and SD over folds).",
+                )
     if len(skipped):
         html += "<p class='note'>Not validated:</p>" + table_html(skipped)
     return [("Response prediction", html)]
