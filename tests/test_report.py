@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from neuromark.features import LONG_COLUMNS
 from neuromark.report.eeg import band_change, plot_change_topomaps, plot_region_psd
 
 matplotlib.use("Agg")
@@ -31,15 +32,7 @@ def _long():
                     )
     return pd.DataFrame(
         rows,
-        columns=[
-            "participant_id",
-            "session",
-            "modality",
-            "feature",
-            "location",
-            "value",
-            "unit",
-        ],
+        columns=LONG_COLUMNS,
     )
 
 
@@ -83,15 +76,7 @@ def test_change_matrices_are_symmetric_means_of_post_minus_pre():
     ]
     long = pd.DataFrame(
         rows,
-        columns=[
-            "participant_id",
-            "session",
-            "modality",
-            "feature",
-            "location",
-            "value",
-            "unit",
-        ],
+        columns=LONG_COLUMNS,
     )
     participants = PARTICIPANTS.assign(intervention="TENS")
     matrix = change_matrices(long, participants)["TENS"]

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from neuromark.features import LONG_COLUMNS
 from neuromark.stats import (
     StatsSettings,
     fdr,
@@ -125,15 +126,7 @@ def _study(effect, seed=0, n=10):
                 )
     long = pd.DataFrame(
         rows,
-        columns=[
-            "participant_id",
-            "session",
-            "modality",
-            "feature",
-            "location",
-            "value",
-            "unit",
-        ],
+        columns=LONG_COLUMNS,
     )
     participants = pd.DataFrame(
         {"participant_id": ids, "intervention": arms, "responder": responder}

@@ -85,14 +85,21 @@ def classification_metrics(y, scores, *, probabilistic=True):
     }
 
 
-def bootstrap_auc_ci(y, scores, *, n_bootstrap=2000, confidence=0.95, random_state=0):
-    """Percentile CI of the AUC by resampling participants with replacement."""
+def bootstrap_samples(y, n_bootstrap, random_state=0):
+    """Yield participant resamples (with replacement) holding both classes."""
     rng = np.random.default_rng(random_state)
-    values = []
     for _ in range(n_bootstrap):
         index = rng.integers(0, len(y), len(y))
         if len(np.unique(y[index])) == 2:
-            values.append(roc_auc_score(y[index], scores[index]))
+            yield index
+
+
+def bootstrap_auc_ci(y, scores, *, n_bootstrap=2000, confidence=0.95, random_state=0):
+    """Percentile CI of the AUC by resampling participants with replacement."""
+    values = [
+        roc_auc_score(y[index], scores[index])
+        for index in bootstrap_samples(y, n_bootstrap, random_state)
+    ]
     tail = (1 - confidence) / 2
     return tuple(np.quantile(values, [tail, 1 - tail]))
 

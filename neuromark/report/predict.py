@@ -4,6 +4,8 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
+from ..predict.validation import bootstrap_samples
+
 GRID = np.linspace(0, 1, 101)
 
 
@@ -33,12 +35,10 @@ def roc_band(y, scores, *, n_bootstrap=500, confidence=0.95, random_state=0):
         fpr, tpr, _ = roc_curve(labels, values)
         return np.interp(GRID, fpr, tpr)
 
-    rng = np.random.default_rng(random_state)
-    curves = []
-    for _ in range(n_bootstrap):
-        index = rng.integers(0, len(y), len(y))
-        if len(np.unique(y[index])) == 2:
-            curves.append(curve(y[index], scores[index]))
+    curves = [
+        curve(y[index], scores[index])
+        for index in bootstrap_samples(y, n_bootstrap, random_state)
+    ]
     tail = (1 - confidence) / 2
     low, high = np.quantile(curves, [tail, 1 - tail], axis=0)
     return curve(y, scores), low, high
