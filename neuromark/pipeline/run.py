@@ -304,7 +304,12 @@ def _prediction_tables(tables, study, config, output_dir):
     from ..stats import feature_family
 
     family = feature_family(tables["features_long"], config.predict.family)
-    stems = set(family["modality"] + "_" + family["feature"] + "_" + family["location"])
+    stems = dict(
+        zip(
+            family["modality"] + "_" + family["feature"] + "_" + family["location"],
+            family["modality"] + " " + family["feature"],
+        )
+    )
     metrics, oof, null, importance = predict_responders(
         tables["features_wide"],
         study.participants,

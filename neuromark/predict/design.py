@@ -44,20 +44,67 @@ def feature_columns(wide, modality, feature_set, *, family=None):
     return columns
 
 
+def _numeric(values, column):
+    """Read a participants.tsv column as numbers (sex: 1 = female; site: codes)."""
+    if column == "sex":
+        return values.astype(str).str.upper().str[0].map({"F": 1.0, "M": 0.0})
+    if column == "site":
+        codes = {site: float(k) for k, site in enumerate(sorted(set(values.dropna())))}
+        return values.map(codes)
+    return pd.to_numeric(values, errors="coerce")
+
+
 def clinical_matrix(participants):
     """Clinical covariates: baseline pain, age, sex (1 = female) when present."""
     table = pd.DataFrame(index=participants["participant_id"])
     for column in CLINICAL:
-        if column not in participants:
-            continue
-        values = participants.set_index("participant_id")[column]
-        if column == "sex":
-            values = values.astype(str).str.upper().str[0].map({"F": 1.0, "M": 0.0})
-        table[column] = pd.to_numeric(values, errors="coerce")
+        if column in participants:
+            values = participants.set_index("participant_id")[column]
+            table[column] = _numeric(values, column)
     return table
 
 
-def build_design(wide, participants, columns, *, clinical=False):
+def nuisance_matrix(participants, columns):
+    """Site codes and confounds of every participant, for in-fold removal.
+
+    Parameters
+    ----------
+    participants : pandas.DataFrame
+        The participants table (all participants, so that site codes do not
+        depend on who is labelled).
+    columns : sequence of str
+        ``site`` and/or confound columns (``sex`` is coded 1 = female).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Indexed by ``participant_id``.
+    """
+    missing = [c for c in columns if c not in participants]
+    if missing:
+        raise NeuromarkError(
+            f"participants.tsv has no column {missing} needed by "
+            "predict.harmonize_site/predict.confounds"
+        )
+    indexed = participants.set_index("participant_id")
+    table = pd.DataFrame(
+        {column: _numeric(indexed[column], column) for column in columns},
+        index=indexed.index,
+    )
+    if "site" in table:
+        sites = indexed["site"].dropna()
+        codes = table.loc[sites.index, "site"]
+        table.attrs["site_codes"] = dict(zip(sites.astype(str), codes))
+    incomplete = table[table.isna().any(axis=1)]
+    if len(incomplete):
+        raise NeuromarkError(
+            f"{list(columns)} must be known for every participant to be "
+            f"regressed out; missing or not numeric for {list(incomplete.index)}"
+        )
+    return table
+
+
+def build_design(wide, participants, columns, *, clinical=False, nuisance=None):
     """Labelled design matrix.
 
     Parameters
@@ -70,6 +117,9 @@ def build_design(wide, participants, columns, *, clinical=False):
         Feature columns (may be empty when ``clinical``).
     clinical : bool
         Append the clinical covariates.
+    nuisance : pandas.DataFrame | None
+        Site codes and confounds (:func:`nuisance_matrix`) appended last, for
+        the in-fold :class:`~neuromark.predict.harmonize.Deconfounder`.
 
     Returns
     -------
@@ -93,5 +143,7 @@ def build_design(wide, participants, columns, *, clinical=False):
             "no feature to predict from (no column of this modality "
             "and feature set has a value)"
         )
+    if nuisance is not None:
+        table = table.join(nuisance, rsuffix="_nuisance")
     y = labelled["responder"].astype(bool).to_numpy(dtype=int)
     return table.to_numpy(float), y, table.index.to_numpy(), list(table.columns)

@@ -9,12 +9,22 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from ..fmri.connectivity import TangentSpace
 from ..utils._check import check_option
+from .harmonize import Deconfounder
 
 MODELS = ("logistic", "svm", "forest", "dummy")
 
 
-def make_model(name, *, random_state=0, tune=False):
+def make_model(
+    name,
+    *,
+    random_state=0,
+    tune=False,
+    tangent=None,
+    n_confounds=0,
+    site=False,
+):
     """Build a response classifier whose preprocessing is fitted per fold.
 
     Parameters
@@ -27,11 +37,22 @@ def make_model(name, *, random_state=0, tune=False):
     tune : bool
         Tune the regularisation ``C`` of logistic/SVM by an inner 3-fold
         stratified CV (nested inside the outer validation).
+    tangent : (columns, pairs) | None
+        Project these Fisher-z edge columns (with their ROI index pairs) into
+        the tangent space at the training participants' geometric mean
+        (:class:`~neuromark.fmri.connectivity.TangentSpace`).
+    n_confounds : int
+        Trailing columns of ``X`` that are confounds to regress out
+        (:class:`~neuromark.predict.harmonize.Deconfounder`).
+    site : bool
+        The column before the confounds is a site code to ComBat-harmonise.
 
     Returns
     -------
     model : sklearn.pipeline.Pipeline
-        Median imputation -> standard scaling -> classifier.
+        Median imputation -> [tangent projection] -> [site harmonisation and
+        confound regression] -> standard scaling -> classifier, each step
+        fitted on the training rows only.
     """
     check_option("model", name, MODELS)
     if name == "logistic":
@@ -52,4 +73,10 @@ def make_model(name, *, random_state=0, tune=False):
             cv=StratifiedKFold(3, shuffle=True, random_state=random_state),
             n_jobs=1,
         )
-    return make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), classifier)
+    steps = [SimpleImputer(strategy="median", keep_empty_features=True)]
+    if tangent is not None:
+        columns, pairs = tangent
+        steps.append(TangentSpace(columns=list(columns), pairs=list(pairs)))
+    if site or n_confounds:
+        steps.append(Deconfounder(n_confounds=n_confounds, site=site))
+    return make_pipeline(*steps, StandardScaler(), classifier)

@@ -16,6 +16,8 @@ ALLOWED_TYPES = {
     "sklearn.metrics._ranking.roc_auc_score",
     "sklearn.metrics._scorer._Scorer",
     "sklearn.model_selection._split.StratifiedKFold",
+    "neuromark.fmri.connectivity.TangentSpace",
+    "neuromark.predict.harmonize.Deconfounder",
 }
 
 
@@ -77,7 +79,8 @@ def apply_model(model, metadata, wide):
     metadata : dict
         Its sidecar (``feature_names``, ``model``...).
     wide : pandas.DataFrame
-        Wide feature table with ``participant_id``.
+        Wide feature table with ``participant_id`` and, for models trained
+        with them, the clinical covariates, ``site`` and confound columns.
 
     Returns
     -------
@@ -85,7 +88,7 @@ def apply_model(model, metadata, wide):
         ``participant_id``, ``score`` (probability of response, or decision
         value for an SVM) and ``n_missing_features`` (imputed by the model).
     """
-    names = metadata["feature_names"]  # clinical covariates must be columns too
+    names = metadata["feature_names"]
     missing = [n for n in names if n not in wide.columns]
     if len(missing) == len(names):
         raise DataFileError(
@@ -94,6 +97,11 @@ def apply_model(model, metadata, wide):
             f"table (expected e.g. {names[:3]})",
         )
     table = wide.reindex(columns=["participant_id", *names])
+    if metadata.get("site_codes") is not None:
+        # a site the model never saw gets code -1: no site adjustment
+        table["site"] = (
+            wide["site"].astype(str).map(metadata["site_codes"]).fillna(-1.0)
+        )
     X = table[names].to_numpy(float)
     if hasattr(model, "predict_proba"):
         scores = model.predict_proba(X)[:, 1]

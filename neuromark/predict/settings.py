@@ -31,6 +31,24 @@ class PredictSettings(StrictModel):
     clinical_covariates: bool = Field(
         False, description="Add baseline pain, age and sex to every feature set."
     )
+    harmonize_site: bool = Field(
+        False,
+        description="ComBat-harmonise features across the site column of "
+        "participants.tsv (empirical Bayes; Fortin et al. 2018), estimated on the "
+        "training participants of every fold.",
+    )
+    confounds: tuple[str, ...] = Field(
+        (),
+        description="participants.tsv columns (e.g. age, sex) whose linear effect "
+        "is regressed out of the features, estimated on the training participants "
+        "of every fold.",
+    )
+    fmri_connectivity: Literal["correlation", "tangent"] = Field(
+        "correlation",
+        description="Baseline fMRI edges as Fisher-z correlations, or projected "
+        "into the tangent space at the geometric mean of the training "
+        "participants (Varoquaux et al. 2010; learned inside every fold).",
+    )
     per_treatment: bool = Field(
         True,
         description="Also validate within each intervention (when it has enough "

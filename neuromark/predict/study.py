@@ -4,13 +4,14 @@ import numpy as np
 import pandas as pd
 
 from ..utils._logging import logger
-from .design import build_design, clinical_matrix, feature_columns
+from .design import build_design, clinical_matrix, feature_columns, nuisance_matrix
 from .models import make_model
 from .persist import save_model
 from .settings import PredictSettings
 from .validation import DesignError, check_design, fold_importance, validate
 
 POOLED = "pooled"
+TANGENT_PREFIX = "fmri_fc_"
 
 
 def _scopes(participants, per_treatment):
@@ -20,15 +21,64 @@ def _scopes(participants, per_treatment):
     return scopes
 
 
-def _design(name, wide, members, columns, add_clinical):
+def _design(name, wide, members, columns, settings, nuisance):
     """Design of one analysis: a constant for the dummy, covariates for clinical."""
     if name == "dummy":
         labelled = members[members["responder"].notna()]
         y = labelled["responder"].astype(bool).to_numpy(dtype=int)
         return np.zeros((len(y), 1)), y, labelled["participant_id"].to_numpy(), ["none"]
     if name == "clinical":
-        return build_design(wide, members, [], clinical=True)
-    return build_design(wide, members, columns, clinical=add_clinical)
+        return build_design(wide, members, [], clinical=True, nuisance=nuisance)
+    return build_design(
+        wide, members, columns, clinical=settings.clinical_covariates, nuisance=nuisance
+    )
+
+
+def _tangent_edges(names):
+    """Baseline fMRI correlation edges and their ROI index pairs."""
+    edges = [
+        (k, name[len(TANGENT_PREFIX) : -len("_pre")].split("~"))
+        for k, name in enumerate(names)
+        if name.startswith(TANGENT_PREFIX) and name.endswith("_pre")
+    ]
+    rois = sorted({roi for _, pair in edges for roi in pair})
+    pairs = [(rois.index(a), rois.index(b)) for _, (a, b) in edges]
+    return [k for k, _ in edges], pairs
+
+
+def _model(name, names, settings, random_state):
+    """Build the pipeline of one analysis with its in-fold nuisance/tangent steps."""
+    options = {}
+    if name != "dummy":
+        options = dict(
+            n_confounds=len(settings.confounds), site=settings.harmonize_site
+        )
+        columns, pairs = _tangent_edges(names)
+        if settings.fmri_connectivity == "tangent" and columns:
+            options["tangent"] = (columns, pairs)
+    estimator = "logistic" if name == "clinical" else name
+    return make_model(
+        estimator, random_state=random_state, tune=settings.tune, **options
+    )
+
+
+def _feature_groups(names, family):
+    """Columns permuted together for importance: one marker family per session.
+
+    ``family`` maps ``<modality>_<feature>_<location>`` stems to a family
+    label (e.g. ``eeg alpha_rel``); columns it does not know stay alone.
+    """
+    grouped = {}
+    for name in names:
+        stem, _, suffix = name.rpartition("_")
+        label = family.get(stem) if isinstance(family, dict) else None
+        grouped.setdefault(f"{label} ({suffix})" if label else name, []).append(name)
+    return grouped
+
+
+def _nuisance(participants, settings):
+    columns = (["site"] if settings.harmonize_site else []) + list(settings.confounds)
+    return nuisance_matrix(participants, columns) if columns else None
 
 
 def _row(scope, modality, feature_set, model, n_features, y, result=None, status="ok"):
@@ -66,8 +116,10 @@ def predict_responders(
         ``participant_id``, ``intervention``, ``responder`` and clinical columns.
     settings : PredictSettings | None
         What to validate.
-    family : set of str | None
-        ``<modality>_<feature>_<location>`` stems offered to the models.
+    family : set or dict of str | None
+        ``<modality>_<feature>_<location>`` stems offered to the models; a
+        dict maps each stem to its marker family (e.g. ``eeg alpha_rel``),
+        whose columns are permuted together for feature importance.
     random_state : int
         Seed of every split, permutation and bootstrap.
     n_jobs : int
@@ -90,8 +142,8 @@ def predict_responders(
     null : pandas.DataFrame
         Permutation null AUCs per analysis (``null_auc``).
     importance : pandas.DataFrame
-        For the pooled analysis with the highest AUC: the 30 features whose
-        permutation on held-out folds lowers the AUC most
+        For the pooled analysis with the highest AUC: the 30 marker families
+        (or features) whose permutation on held-out folds lowers the AUC most
         (:func:`~neuromark.predict.fold_importance`).
     """
     settings = settings or PredictSettings()
@@ -103,6 +155,8 @@ def predict_responders(
         random_state=random_state,
         n_jobs=n_jobs,
     )
+    nuisance = _nuisance(participants, settings)
+    n_nuisance = 0 if nuisance is None else nuisance.shape[1]
     rows, predictions, nulls = [], [], []
     best = None  # the pooled analysis with the highest AUC gets feature importance
     for scope, members in _scopes(participants, settings.per_treatment):
@@ -131,12 +185,9 @@ def predict_responders(
                 continue
             try:
                 X, y, ids, names = _design(
-                    name, wide, members, columns, settings.clinical_covariates
+                    name, wide, members, columns, settings, nuisance
                 )
-                estimator = "logistic" if name == "clinical" else name
-                model = make_model(
-                    estimator, random_state=random_state, tune=settings.tune
-                )
+                model = _model(name, names, settings, random_state)
                 result = validate(model, X, y, ids, **options)
             except DesignError as err:
                 logger.info(
@@ -160,7 +211,8 @@ def predict_responders(
                     )
                 )
                 continue
-            rows.append(_row(scope, modality, feature_set, name, len(names), y, result))
+            n_features = len(names) - (n_nuisance if name != "dummy" else 0)
+            rows.append(_row(scope, modality, feature_set, name, n_features, y, result))
             auc = result["metrics"]["auc"]
             if (
                 scope == POOLED
@@ -218,6 +270,9 @@ def predict_responders(
                         "model": name,
                         "n_train": len(y),
                         "config_sha256": config_hash,
+                        "site_codes": None
+                        if nuisance is None
+                        else nuisance.attrs.get("site_codes"),
                     },
                 )
     metrics = pd.DataFrame(rows)
@@ -233,6 +288,9 @@ def predict_responders(
                 y,
                 ids,
                 names,
+                feature_groups=_feature_groups(
+                    names[: len(names) - n_nuisance], family
+                ),
                 n_splits=settings.n_splits,
                 random_state=random_state,
             )
