@@ -70,6 +70,11 @@ def _add_run(sub):
     parser.add_argument("--steps", nargs="+", help="steps to run (default: all)")
     parser.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
     parser.add_argument(
+        "--participant",
+        help="run one participant up to their features (a job-array task); "
+        "a later run of the whole study reuses the cached results",
+    )
+    parser.add_argument(
         "--on-error",
         choices=["continue", "abort"],
         help="override the config's on_error",
@@ -195,7 +200,7 @@ def _run(args):
         from .pipeline import make_config
 
         config = make_config(str(args.config), **(config.to_dict() | overrides))
-    _report_run(run_pipeline(config, steps=args.steps))
+    _report_run(run_pipeline(config, steps=args.steps, participant=args.participant))
 
 
 def _demo(args):

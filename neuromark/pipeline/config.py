@@ -21,6 +21,7 @@ from ..predict.settings import PredictSettings
 from ..stats.settings import StatsSettings
 from ..utils._check import suggest
 from ..utils._settings import StrictModel
+from .engine import EngineSettings
 
 Modality = Literal["eeg", "fmri"]
 
@@ -93,10 +94,26 @@ class PipelineConfig(StrictModel):
     random_state: int = Field(
         42, ge=0, description="Seed of every random step; same seed, same results."
     )
+    cache: bool = Field(
+        True,
+        description="Cache each recording's features and the prediction in "
+        "<output_dir>/cache, keyed on settings and input file hashes: a rerun "
+        "recomputes only what changed, and a killed run resumes.",
+    )
+    progress: Literal["auto", True, False] = Field(
+        "auto",
+        description="Progress bars over recordings and permutations; auto shows "
+        "them only on an interactive terminal (never in batch jobs).",
+    )
     on_error: Literal["continue", "abort"] = Field(
         "continue",
         description="What a bad recording does: 'continue' logs it in logs/errors.tsv "
         "and goes on, 'abort' stops the run.",
+    )
+
+    engine: EngineSettings = Field(
+        default_factory=EngineSettings,
+        description="Where parallel work runs: loky processes or a Dask cluster.",
     )
 
     eeg: EEGSettings = Field(

@@ -36,11 +36,11 @@ Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 """
 
 import contextlib
+import dataclasses
 import logging
 from pathlib import Path
 
 import pandas as pd
-from joblib import Parallel, delayed
 
 from .. import __version__
 from ..eeg import recording_features as eeg_features
@@ -53,64 +53,27 @@ from ..report import write_report
 from ..report.eeg import eeg_sections
 from ..report.fmri import fmri_sections
 from ..report.stats import prediction_sections, stats_sections
-from ..utils._files import ensure_output_dir, file_sha256, write_json, write_tsv
+from ..utils._check import suggest
+from ..utils._files import (
+    ensure_output_dir,
+    file_sha256,
+    write_json,
+    write_text,
+    write_tsv,
+)
 from ..utils._logging import logger, verbose
+from .cache import UnitCache, unit_key
+from .engine import parallel_engine
 from .provenance import Timer, provenance_record
+from .units import RunContext, run_units, unit_id
 
 STEPS = ("discover", "check", "eeg", "fmri", "stats", "predict")
+GROUP_STEPS = ("stats", "predict")
 # modality step -> (unit of work, name of its extra per-unit table)
 MODALITY_STEPS = {
     "eeg": (eeg_features, "eeg_spectra"),
     "fmri": (fmri_features, "fmri_roi_qc"),
 }
-ERROR_COLUMNS = ["participant_id", "session", "modality", "path", "problem"]
-
-
-def _unit(recording):
-    return {
-        "participant_id": recording.participant_id,
-        "session": recording.session,
-        "modality": recording.modality,
-    }
-
-
-def _isolated(func, recording, *args):
-    """Run ``func(recording, *args)``; turn a neuromark error into a result.
-
-    Returns ``(True, value)`` or ``(False, message)``, so one bad recording
-    never stops a parallel batch.
-    """
-    try:
-        return True, func(recording, *args)
-    except NeuromarkError as err:
-        return False, str(err)
-
-
-def _run_units(step, func, recordings, config, *args):
-    """Run one step over recordings in parallel; log and collect the failures.
-
-    Returns
-    -------
-    results : list of (Recording, object)
-        Successful units and their value.
-    errors : pandas.DataFrame
-        Failed units (``ERROR_COLUMNS`` plus ``stage``).
-    """
-    outcomes = Parallel(n_jobs=config.n_jobs)(
-        delayed(_isolated)(func, rec, *args) for rec in recordings
-    )
-    results, failures = [], []
-    for rec, (ok, value) in zip(recordings, outcomes):
-        if ok:
-            results.append((rec, value))
-            continue
-        logger.error("%s skipped at step %s: %s", rec, step, value)
-        failures.append(
-            _unit(rec) | {"path": str(rec.path), "problem": value, "stage": step}
-        )
-        if config.on_error == "abort":
-            raise NeuromarkError(f"Aborting (on_error='abort'): {rec}: {value}")
-    return results, pd.DataFrame(failures, columns=[*ERROR_COLUMNS, "stage"])
 
 
 def _check_one(recording, root):
@@ -132,8 +95,44 @@ def _log_to(path):
         handler.close()
 
 
+def _context(config, study, n_jobs):
+    """Shared state of the units: cache, key settings, engine workers."""
+    return RunContext(
+        root=study.root,
+        cache=UnitCache(config.output_dir / "cache" if config.cache else None),
+        key_settings={
+            "eeg": config.eeg.model_dump(mode="json"),
+            "fmri": config.fmri.model_dump(mode="json") | {"space": config.space},
+        },
+        n_jobs=n_jobs,
+        level=min(logger.getEffectiveLevel(), logging.INFO),
+        progress=config.progress,
+        on_error=config.on_error,
+    )
+
+
+def _select_participant(study, participant):
+    """Keep one participant's recordings (``--participant``, job arrays)."""
+    participant = (
+        participant if participant.startswith("sub-") else f"sub-{participant}"
+    )
+    known = list(study.participants["participant_id"])
+    if participant not in known:
+        raise NeuromarkError(
+            f"{participant} is not in {study.root / 'participants.tsv'}"
+            f"{suggest(participant, known)}"
+        )
+    keep = study.participants["participant_id"] == participant
+    return dataclasses.replace(
+        study,
+        participants=study.participants[keep].reset_index(drop=True),
+        recordings=[r for r in study.recordings if r.participant_id == participant],
+        problems=study.problems[study.problems["participant_id"] == participant],
+    )
+
+
 @verbose
-def run_pipeline(config, *, steps=None, verbose=None):
+def run_pipeline(config, *, steps=None, participant=None, verbose=None):
     """Run the configured study through the pipeline steps.
 
     Parameters
@@ -141,8 +140,13 @@ def run_pipeline(config, *, steps=None, verbose=None):
     config : neuromark.pipeline.PipelineConfig
         Validated configuration (see :func:`neuromark.pipeline.load_config`).
     steps : sequence of str | None
-        Steps to run, in pipeline order; ``None`` runs all of
-        ``("discover", "check")``.
+        Steps to run, in pipeline order; ``None`` runs them all.
+    participant : str | None
+        Run only this participant's recordings (``sub-01`` or ``01``) up to
+        their features, for one task of a cluster job array: outputs go to
+        ``participants/<id>/`` and the units to the shared cache, so a later
+        run of the whole study reads them instead of recomputing. Group
+        steps (``stats``, ``predict``) are skipped.
     verbose : bool | str | int | None
         Logger level for this call.
 
@@ -150,17 +154,26 @@ def run_pipeline(config, *, steps=None, verbose=None):
     -------
     result : dict
         ``output_dir`` and the ``participants``, ``recordings``,
-        ``summary`` and ``errors`` tables (pandas DataFrames).
+        ``summary`` and ``errors`` tables (pandas DataFrames), plus every
+        table written.
     """
     steps = list(STEPS if steps is None else steps)
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         raise ValueError(f"Unknown step(s) {unknown}; available: {list(STEPS)}")
-    output_dir = ensure_output_dir(config.output_dir)
+    ensure_output_dir(config.output_dir)
+    output_dir = config.output_dir
+    if participant is not None:
+        steps = [s for s in steps if s not in GROUP_STEPS]
+        name = participant if participant.startswith("sub-") else f"sub-{participant}"
+        output_dir = ensure_output_dir(output_dir / "participants" / name)
     logs = output_dir / "logs"
     logs.mkdir(exist_ok=True)
     timer = Timer()
-    with _log_to(logs / "neuromark.log"):
+    with (
+        _log_to(logs / "neuromark.log"),
+        parallel_engine(config.engine, config.n_jobs) as n_jobs,
+    ):
         logger.info(
             "neuromark %s: study %s -> %s", __version__, config.bids_root, output_dir
         )
@@ -175,37 +188,24 @@ def run_pipeline(config, *, steps=None, verbose=None):
                 interventions=config.interventions,
                 responder_threshold=config.responder_threshold,
             )
+            if participant is not None:
+                study = _select_participant(study, participant)
+        context = _context(config, study, n_jobs)
         errors = [study.problems.assign(stage="discover")]
         hashes = {"participants.tsv": file_sha256(study.root / "participants.tsv")}
         usable = list(study.recordings)
         checked = pd.DataFrame()
         if "check" in steps:
             with timer("check"):
-                results, failed = _run_units(
-                    "check", _check_one, usable, config, study.root
+                results, failed = run_units(
+                    "check", _check_one, usable, (study.root,), context=context
                 )
-            rows = [
-                _unit(rec)
-                | {"path": str(rec.path.relative_to(study.root)), "status": "ok"}
-                | info
-                for rec, (info, _) in results
-            ]
-            rows += [
-                row
-                | {
-                    "path": str(Path(row["path"]).relative_to(study.root)),
-                    "status": "error",
-                }
-                for row in failed.to_dict("records")
-            ]
-            checked = (
-                pd.DataFrame(rows)
-                .drop(columns=["stage"], errors="ignore")
-                .sort_values(["participant_id", "session", "modality"], kind="stable")
-                .reset_index(drop=True)
-            )
+            checked = _recordings_table(results, failed, study.root)
             for _, (_, file_hashes) in results:
                 hashes.update(file_hashes)
+            context.hashes.update(
+                {str(study.root / path): sha for path, sha in hashes.items()}
+            )
             usable = [rec for rec, _ in results]
             errors.append(failed)
         tables, features = {}, []
@@ -217,7 +217,9 @@ def run_pipeline(config, *, steps=None, verbose=None):
                 args = (
                     (config.eeg,) if modality == "eeg" else (config.fmri, config.space)
                 )
-                results, failed = _run_units(modality, func, units, config, *args)
+                results, failed = run_units(
+                    modality, func, units, args, context=context
+                )
             errors.append(failed)
             features += [table for _, (table, _, _) in results]
             tables.update(_modality_tables(modality, extra_name, results))
@@ -228,13 +230,26 @@ def run_pipeline(config, *, steps=None, verbose=None):
                 tables.update(_stats_tables(tables["features_long"], study, config))
         if "predict" in steps and "features_wide" in tables:
             with timer("predict"):
-                tables.update(_prediction_tables(tables, study, config, output_dir))
+                tables.update(
+                    _prediction_tables(tables, study, config, output_dir, context)
+                )
         errors = pd.concat(errors, ignore_index=True)
         summary = _summary(study, errors)
-        _write_outputs(output_dir, study, checked, summary, errors, tables)
         record = provenance_record(
             config, input_hashes=hashes, timer=timer, steps=steps
-        )
+        ) | {
+            "participant": participant,
+            "engine": {"backend": config.engine.backend, "n_jobs": n_jobs},
+            "cache": {
+                step: dict(counts) for step, counts in context.cache_stats.items()
+            },
+            "unit_seconds": {
+                step: round(seconds, 3)
+                for step, seconds in context.unit_seconds.items()
+            },
+        }
+        _write_outputs(output_dir, study, checked, summary, errors, tables)
+        _write_participant_pages(output_dir, study, tables, errors, context)
         write_json(output_dir / "provenance.json", record)
         write_report(
             output_dir / "report.html",
@@ -261,8 +276,46 @@ def run_pipeline(config, *, steps=None, verbose=None):
         "recordings": checked,
         "summary": summary,
         "errors": errors,
+        "provenance": record,
         **tables,
     }
+
+
+def _recordings_table(results, failed, root):
+    """One row per checked recording: header facts, or the error."""
+    rows = [
+        unit_id(rec) | {"path": str(rec.path.relative_to(root)), "status": "ok"} | info
+        for rec, (info, _) in results
+    ]
+    rows += [
+        row | {"path": str(Path(row["path"]).relative_to(root)), "status": "error"}
+        for row in failed.to_dict("records")
+    ]
+    return (
+        pd.DataFrame(rows)
+        .drop(columns=["stage"], errors="ignore")
+        .sort_values(["participant_id", "session", "modality"], kind="stable")
+        .reset_index(drop=True)
+    )
+
+
+def _write_participant_pages(output_dir, study, tables, errors, context):
+    """Per participant: the log of their units and a QC page."""
+    from ..report.participant import write_participant_page
+
+    pages = output_dir / "participants"
+    for participant_id in study.participants["participant_id"]:
+        lines = context.logs.get(participant_id, [])
+        write_text(
+            output_dir / "logs" / f"{participant_id}.log", "\n".join(lines) + "\n"
+        )
+        write_participant_page(
+            pages / f"{participant_id}.html",
+            participant_id,
+            tables=tables,
+            errors=errors,
+            log_lines=lines,
+        )
 
 
 def _summary(study, errors):
@@ -298,8 +351,13 @@ def _stats_tables(long, study, config):
     return {name: table for name, table in out.items() if not table.empty}
 
 
-def _prediction_tables(tables, study, config, output_dir):
-    """Validate responder classifiers (metrics, out-of-fold scores, models)."""
+def _prediction_tables(tables, study, config, output_dir, context):
+    """Validate responder classifiers (metrics, out-of-fold scores, models).
+
+    The validation is one cached unit keyed on the feature table, the
+    participants, the prediction settings and the seed; saved models are
+    rewritten from the cached fits' tables only when recomputed.
+    """
     from ..predict.study import predict_responders
     from ..stats import feature_family
 
@@ -310,16 +368,37 @@ def _prediction_tables(tables, study, config, output_dir):
             family["modality"] + " " + family["feature"],
         )
     )
-    metrics, oof, null, importance = predict_responders(
+    key = unit_key(
+        "predict",
+        {
+            "settings": config.predict.model_dump(mode="json"),
+            "seed": config.random_state,
+            "features": pd.util.hash_pandas_object(tables["features_wide"]).tolist(),
+            "participants": pd.util.hash_pandas_object(study.participants).tolist(),
+        },
+        "study",
+    )
+    model_dir = output_dir / "prediction" / "models"
+    cached, (metrics, oof, null, importance) = context.cache.cached(
+        "predict",
+        key,
+        predict_responders,
         tables["features_wide"],
         study.participants,
         config.predict,
         family=stems,
         random_state=config.random_state,
-        n_jobs=config.n_jobs,
-        model_dir=output_dir / "prediction" / "models",
+        n_jobs=context.n_jobs,
+        model_dir=model_dir,
         config_hash=config.hash(),
+        progress=context.progress,
     )
+    context.cache_stats["predict"]["cached" if cached else "computed"] += 1
+    if cached and config.predict.save_models and not model_dir.is_dir():
+        logger.warning(
+            "prediction read from cache; %s is missing (delete the cache to refit)",
+            model_dir,
+        )
     out = {"prediction/metrics": metrics}
     if not oof.empty:
         out["prediction/oof_predictions"] = oof
@@ -332,7 +411,11 @@ def _prediction_tables(tables, study, config, output_dir):
 def _report_sections(tables, study, config):
     """Report sections of the modality steps that produced tables."""
     sessions = (config.sessions.pre, config.sessions.post)
-    sections = []
+    links = " ".join(
+        f"<a href='participants/{pid}.html'>{pid}</a>"
+        for pid in study.participants["participant_id"]
+    )
+    sections = [("Participant QC pages", f"<p>{links}</p>")]
     if "eeg_qc" in tables:
         sections += eeg_sections(tables, study.participants, sessions=sessions)
     if "fmri_qc" in tables:

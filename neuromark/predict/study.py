@@ -105,6 +105,7 @@ def predict_responders(
     n_jobs=1,
     model_dir=None,
     config_hash=None,
+    progress=False,
 ):
     """Validate every configured classifier, feature set and scope.
 
@@ -128,6 +129,8 @@ def predict_responders(
         Where to save models refitted on all participants of a scope.
     config_hash : str | None
         Recorded with saved models.
+    progress : bool | "auto"
+        Progress bars over each analysis' fits.
 
     Returns
     -------
@@ -154,6 +157,7 @@ def predict_responders(
         n_bootstrap=settings.n_bootstrap,
         random_state=random_state,
         n_jobs=n_jobs,
+        progress=progress,
     )
     nuisance = _nuisance(participants, settings)
     n_nuisance = 0 if nuisance is None else nuisance.shape[1]

@@ -15,6 +15,7 @@ from sklearn.metrics import balanced_accuracy_score, brier_score_loss, roc_auc_s
 from sklearn.model_selection import StratifiedGroupKFold
 
 from ..exceptions import NeuromarkError
+from ..utils._progress import progress_bar
 
 
 class DesignError(NeuromarkError, ValueError):
@@ -117,6 +118,7 @@ def validate(
     confidence=0.95,
     random_state=0,
     n_jobs=1,
+    progress=False,
 ):
     """Repeated grouped CV with bootstrap CI and permutation p of the AUC.
 
@@ -144,6 +146,8 @@ def validate(
         Seed of splits, permutations and bootstrap.
     n_jobs : int
         Parallel joblib tasks (results do not depend on it).
+    progress : bool | "auto"
+        Progress bar over the fits (``"auto"``: on a terminal only).
 
     Returns
     -------
@@ -164,9 +168,12 @@ def validate(
     ]
     tasks = [(y, int(seed)) for seed in repeat_seeds]
     tasks += [(labels, int(perm_seeds[2 * k + 1])) for k, labels in enumerate(permuted)]
-    outputs = Parallel(n_jobs=n_jobs)(
+    outputs = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(oof_scores)(estimator, X, labels, groups, n_splits=n_splits, seed=seed)
         for labels, seed in tasks
+    )
+    outputs = list(
+        progress_bar(outputs, total=len(tasks), desc="validation", enabled=progress)
     )
     observed, null = outputs[:n_repeats], outputs[n_repeats:]
     probabilistic = hasattr(clone(estimator), "predict_proba")

@@ -119,15 +119,34 @@ def write_report(path, *, participants, summary, errors, provenance, sections=()
             "hashed; see provenance.json.</p>",
         ),
     ]
+    write_page(
+        path,
+        "neuromark report",
+        f"Study {provenance['config']['bids_root']}, neuromark "
+        f"{provenance['neuromark_version']}, finished {provenance['finished']}.",
+        sections,
+    )
+
+
+def write_page(path, title, subtitle, sections):
+    """Write one self-contained HTML page atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file.
+    title, subtitle : str
+        Heading and the note below it (plain text, escaped here).
+    sections : sequence of (str, str)
+        ``(title, html)`` sections in order.
+    """
     body = "".join(
-        f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections
+        f"<h2>{html.escape(name)}</h2>{content}" for name, content in sections
     )
     document = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>neuromark report</title><style>{_STYLE}</style></head><body>"
-        "<h1>neuromark report</h1><p class='note'>Study "
-        f"{html.escape(str(provenance['config']['bids_root']))}"
-        f", neuromark {html.escape(provenance['neuromark_version'])}, "
-        f"finished {html.escape(provenance['finished'])}.</p>{body}</body></html>\n"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{html.escape(title)}</h1><p class='note'>{html.escape(subtitle)}</p>"
+        f"{body}</body></html>\n"
     )
     write_text(path, document)

@@ -1,0 +1,201 @@
+"""Run one step over many recordings: parallel, cached, isolated, logged.
+
+Each unit (a step applied to one recording) runs as a joblib task wherever
+the engine puts it (a loky process, a Dask worker). The task reads its
+result from the cache or computes and stores it, turns a neuromark error
+into a logged failure instead of stopping the batch, and returns its own
+log lines so the main process can write one log per participant.
+"""
+
+import contextlib
+import dataclasses
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+from joblib import Parallel, delayed
+
+from ..exceptions import NeuromarkError
+from ..utils._logging import logger
+from ..utils._progress import progress_bar
+from .cache import UnitCache, unit_key
+
+ERROR_COLUMNS = ["participant_id", "session", "modality", "path", "problem"]
+_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+@dataclasses.dataclass
+class RunContext:
+    """What every unit of a run shares, and what the units report back.
+
+    Attributes
+    ----------
+    root : Path
+        Study root (recording locations in cache keys are relative to it).
+    cache : UnitCache
+        Result cache (a disabled one when caching is off).
+    key_settings : dict
+        Step -> JSON-serialisable settings that determine its results.
+    n_jobs : int
+        joblib workers (-1 on Dask).
+    level : int
+        Log level inside units.
+    progress : bool | "auto"
+        Progress bars.
+    on_error : "continue" | "abort"
+        Error policy.
+    hashes : dict
+        ``{path: sha256}`` of input files hashed by the check step.
+    logs : dict
+        Participant -> log lines of their units.
+    cache_stats : dict
+        Step -> ``{"computed": n, "cached": n}``.
+    unit_seconds : dict
+        Step -> total seconds spent in its units (workers' time).
+    """
+
+    root: Path
+    cache: UnitCache
+    key_settings: dict
+    n_jobs: int = 1
+    level: int = logging.INFO
+    progress: object = "auto"
+    on_error: str = "continue"
+    hashes: dict = dataclasses.field(default_factory=dict)
+    logs: dict = dataclasses.field(default_factory=lambda: defaultdict(list))
+    cache_stats: dict = dataclasses.field(
+        default_factory=lambda: defaultdict(lambda: {"computed": 0, "cached": 0})
+    )
+    unit_seconds: dict = dataclasses.field(default_factory=lambda: defaultdict(float))
+
+    def record(self, step, recording, outcome):
+        """Keep a finished unit's log lines, cache use and time."""
+        self.logs[recording.participant_id] += outcome["log"]
+        self.cache_stats[step]["cached" if outcome["cached"] else "computed"] += 1
+        self.unit_seconds[step] += outcome["seconds"]
+
+
+def unit_id(recording):
+    """``participant_id``, ``session`` and ``modality`` of a recording."""
+    return {
+        "participant_id": recording.participant_id,
+        "session": recording.session,
+        "modality": recording.modality,
+    }
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, lines):
+        super().__init__()
+        self.lines = lines
+        self.setFormatter(logging.Formatter(_FORMAT))
+
+    def emit(self, record):
+        self.lines.append(self.format(record))
+
+
+@contextlib.contextmanager
+def capture_log(lines, level):
+    """Collect the neuromark log lines emitted in the block into ``lines``."""
+    handler = _ListHandler(lines)
+    old_level = logger.level
+    logger.setLevel(level)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+
+
+def _unit_task(step, func, recording, args, cache, key, level):
+    """Run one unit in a worker: cached, isolated, with its own log lines."""
+    lines = []
+    start = time.perf_counter()
+    with capture_log(lines, level):
+        logger.info("%s: step %s started", recording, step)
+        try:
+            cached, value = cache.cached(step, key, func, recording, *args)
+            ok = True
+            logger.info(
+                "%s: step %s %s",
+                recording,
+                step,
+                "read from cache" if cached else "done",
+            )
+        except NeuromarkError as err:
+            cached, ok, value = False, False, str(err)
+            logger.error("%s skipped at step %s: %s", recording, step, err)
+    return {
+        "ok": ok,
+        "value": value,
+        "cached": cached,
+        "log": lines,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def run_units(step, func, recordings, args, *, context):
+    """Run ``func(recording, *args)`` for every recording.
+
+    Parameters
+    ----------
+    step : str
+        Step name (cache folder, log messages).
+    func : callable
+        The unit of work; raises :class:`~neuromark.NeuromarkError` on bad
+        input.
+    recordings : list of Recording
+        Units.
+    args : tuple
+        Further arguments of ``func`` (settings).
+    context : RunContext
+        Cache, hashes, settings of the key, n_jobs, error policy, logs. Steps
+        without an entry in ``context.key_settings`` are not cached.
+
+    Returns
+    -------
+    results : list of (Recording, object)
+        Successful units and their value.
+    errors : pandas.DataFrame
+        Failed units (``ERROR_COLUMNS`` plus ``stage``).
+    """
+    cache = context.cache if step in context.key_settings else UnitCache(None)
+    keys = [
+        unit_key(
+            step,
+            context.key_settings[step],
+            str(rec.path.relative_to(context.root)),
+            [rec.path, *rec.companions.values()],
+            context.hashes,
+        )
+        if cache.directory is not None
+        else None
+        for rec in recordings
+    ]
+    outcomes = Parallel(n_jobs=context.n_jobs, return_as="generator")(
+        delayed(_unit_task)(step, func, rec, args, cache, key, context.level)
+        for rec, key in zip(recordings, keys)
+    )
+    outcomes = progress_bar(
+        outcomes, total=len(recordings), desc=step, enabled=context.progress
+    )
+    results, failures = [], []
+    for rec, outcome in zip(recordings, outcomes):
+        context.record(step, rec, outcome)
+        if outcome["ok"]:
+            results.append((rec, outcome["value"]))
+            continue
+        if context.n_jobs != 1:  # sequential units already logged in this process
+            logger.error("%s skipped at step %s: %s", rec, step, outcome["value"])
+        failures.append(
+            unit_id(rec)
+            | {"path": str(rec.path), "problem": outcome["value"], "stage": step}
+        )
+        if context.on_error == "abort":
+            raise NeuromarkError(
+                f"Aborting (on_error='abort'): {rec}: {outcome['value']}"
+            )
+    return results, pd.DataFrame(failures, columns=[*ERROR_COLUMNS, "stage"])
