@@ -39,7 +39,12 @@ class DaskSettings(StrictModel):
     )
     jobs: int = Field(2, ge=1, description="Batch jobs to submit (slurm/pbs).")
     cores: int = Field(1, ge=1, description="Cores per batch job.")
-    processes: int = Field(1, ge=1, description="Dask worker processes per batch job.")
+    processes: int | None = Field(
+        None,
+        ge=1,
+        description="Dask worker processes per batch job; null: one single-threaded "
+        "process per core (neuromark's tasks are Python-heavy).",
+    )
     memory: str = Field("4GB", description="Memory per batch job (e.g. 16GB).")
     walltime: str = Field("01:00:00", description="Walltime per batch job.")
     queue: str | None = Field(None, description="Partition (SLURM) or queue (PBS).")
@@ -105,11 +110,30 @@ def make_cluster(settings):
             dashboard_address=None,
             local_directory=settings.local_directory,
         )
+    cluster = jobqueue_cluster(settings)
+    cluster.scale(jobs=settings.jobs)
+    return cluster
+
+
+def jobqueue_cluster(settings):
+    """A dask-jobqueue SLURM or PBS cluster, configured but with no job yet.
+
+    Parameters
+    ----------
+    settings : DaskSettings
+        ``cluster`` is ``slurm`` or ``pbs``.
+
+    Returns
+    -------
+    cluster : dask_jobqueue.SLURMCluster | dask_jobqueue.PBSCluster
+        Call ``cluster.scale(jobs=n)`` to submit; ``cluster.job_script()``
+        shows what would be submitted.
+    """
     jobqueue = _import("dask_jobqueue")
     cluster_class = {"slurm": "SLURMCluster", "pbs": "PBSCluster"}[settings.cluster]
-    cluster = getattr(jobqueue, cluster_class)(
+    return getattr(jobqueue, cluster_class)(
         cores=settings.cores,
-        processes=settings.processes,
+        processes=settings.processes or settings.cores,
         memory=settings.memory,
         walltime=settings.walltime,
         queue=settings.queue,
@@ -118,8 +142,6 @@ def make_cluster(settings):
         job_script_prologue=list(settings.job_script_prologue),
         local_directory=settings.local_directory,
     )
-    cluster.scale(jobs=settings.jobs)
-    return cluster
 
 
 @contextlib.contextmanager

@@ -1,0 +1,102 @@
+"""The same run on a Dask cluster gives the same numbers as on loky."""
+
+import numpy as np
+import pytest
+
+from neuromark.exceptions import ConfigError
+from neuromark.pipeline import make_config, run_pipeline
+from neuromark.pipeline.engine import DaskSettings, EngineSettings, parallel_engine
+from neuromark.predict import make_model, validate
+
+pytest.importorskip("distributed")
+DASK = {"backend": "dask", "dask": {"cluster": "local", "n_workers": 2}}
+
+
+def test_pipeline_on_a_local_dask_cluster_equals_loky(study_root, tmp_path):
+    steps = ["discover", "check", "eeg"]
+    results = {
+        name: run_pipeline(
+            make_config(
+                bids_root=study_root,
+                output_dir=tmp_path / name,
+                modalities=["eeg"],
+                n_jobs=2,
+                cache=False,
+                engine=engine,
+            ),
+            steps=steps,
+        )
+        for name, engine in (("loky", {"backend": "loky"}), ("dask", DASK))
+    }
+    assert results["dask"]["provenance"]["engine"] == {"backend": "dask", "n_jobs": -1}
+    for name in ("features_long.tsv", "eeg_qc.tsv", "eeg_spectra.tsv"):
+        assert (tmp_path / "loky" / name).read_bytes() == (
+            tmp_path / "dask" / name
+        ).read_bytes()
+
+
+def test_validation_fits_on_dask_equal_loky():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6))
+    y = np.tile([0, 1], 20)
+    X[:, 0] += y
+    options = dict(n_splits=4, n_repeats=3, n_permutations=20, n_bootstrap=200)
+    runs = {}
+    for backend in ("loky", "dask"):
+        settings = EngineSettings(backend=backend)
+        with parallel_engine(settings, 2) as n_jobs:
+            runs[backend] = validate(
+                make_model("logistic"), X, y, np.arange(40), n_jobs=n_jobs, **options
+            )
+    assert runs["loky"]["metrics"] == runs["dask"]["metrics"]
+    np.testing.assert_array_equal(runs["loky"]["null_auc"], runs["dask"]["null_auc"])
+
+
+def test_jobqueue_clusters_are_configured_from_the_yaml():
+    jobqueue = pytest.importorskip("dask_jobqueue")
+    from neuromark.pipeline.engine import jobqueue_cluster
+
+    settings = DaskSettings(
+        cluster="slurm",
+        jobs=4,
+        cores=8,
+        memory="32GB",
+        walltime="02:00:00",
+        queue="short",
+        account="painlab",
+        job_extra_directives=("--qos=normal",),
+        job_script_prologue=("source /opt/venv/bin/activate",),
+    )
+    cluster = jobqueue_cluster(settings)
+    try:
+        assert isinstance(cluster, jobqueue.SLURMCluster)
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    for line in (
+        "#SBATCH -p short",
+        "#SBATCH -A painlab",
+        "#SBATCH -n 1",
+        "#SBATCH --cpus-per-task=8",
+        "#SBATCH -t 02:00:00",
+        "#SBATCH --qos=normal",
+        "source /opt/venv/bin/activate",
+    ):
+        assert line in script, line
+    assert "#SBATCH --mem=30G" in script  # dask-jobqueue's GiB rounding of 32GB
+    assert "--nthreads 1" in script  # one single-threaded worker per core
+    pbs = jobqueue_cluster(settings.model_copy(update={"cluster": "pbs"}))
+    try:
+        assert "#PBS -l select=1:ncpus=8:mem=30GB" in pbs.job_script()
+    finally:
+        pbs.close()
+
+
+def test_engine_settings_are_checked():
+    with pytest.raises(ConfigError, match="unknown key 'engine.dask.cpus'"):
+        make_config(bids_root=".", output_dir="out", engine={"dask": {"cpus": 4}})
+    with pytest.raises(ConfigError, match="needs engine.dask.address"):
+        with parallel_engine(
+            EngineSettings(backend="dask", dask={"cluster": "address"}), 1
+        ):
+            pass
