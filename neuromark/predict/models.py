@@ -31,7 +31,9 @@ def make_model(
     ----------
     name : "logistic" | "svm" | "forest" | "dummy"
         L2-regularised logistic regression, linear SVM (decision values), random
-        forest (200 trees), or the chance baseline (always the training prior).
+        forest (200 trees), or the chance baseline (the same score, 0.5, for
+        everyone: AUC exactly 0.5; a training-prior score would differ between
+        folds and give a spurious below-chance pooled AUC).
     random_state : int
         Seed of stochastic models.
     tune : bool
@@ -64,7 +66,7 @@ def make_model(
             n_estimators=200, min_samples_leaf=2, random_state=random_state, n_jobs=1
         )
     else:
-        classifier = DummyClassifier(strategy="prior")
+        classifier = DummyClassifier(strategy="uniform")
     if tune and name in ("logistic", "svm"):
         classifier = GridSearchCV(
             classifier,
