@@ -116,7 +116,7 @@ def make_cluster(settings):
 
 
 def jobqueue_cluster(settings):
-    """A dask-jobqueue SLURM or PBS cluster, configured but with no job yet.
+    """Configure a dask-jobqueue SLURM or PBS cluster without submitting jobs.
 
     Parameters
     ----------
