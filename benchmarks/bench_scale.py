@@ -84,23 +84,27 @@ def main(argv=None):
                 seconds, main_mib, worker_mib = _run(config)
                 timings = json.loads((out / "provenance.json").read_text())["timings_s"]
                 rows.append((size, workers, seconds, timings, main_mib, worker_mib))
+                steps = ", ".join(f"{k} {v:.1f}" for k, v in timings.items())
                 print(
                     f"{size:4d} participants, {workers} worker(s): {seconds:7.1f} s "
                     f"({seconds / size:.2f} s/participant; eeg step "
                     f"{timings.get('eeg', 0) / size:.2f} s/participant), main "
-                    f"{main_mib:.0f} MiB, largest worker {worker_mib:.0f} MiB",
+                    f"{main_mib:.0f} MiB, largest worker {worker_mib:.0f} MiB\n"
+                    f"      steps (s): {steps}",
                     flush=True,
                 )
     print("\nratios (within this run)")
     for workers in args.workers:
         mine = [r for r in rows if r[1] == workers]
         base = mine[0]
-        for size, _, seconds, _, main_mib, worker_mib in mine:
+        for size, _, seconds, timings, main_mib, worker_mib in mine:
             per = (seconds / size) / (base[2] / base[0])
+            eeg = (timings["eeg"] / size) / (base[3]["eeg"] / base[0])
             memory = worker_mib / base[5] if base[5] else float("nan")
             print(
                 f"{workers} worker(s), {size} participants: time per participant "
-                f"x{per:.2f} of {base[0]}, worker memory x{memory:.2f}, "
+                f"x{per:.2f} of {base[0]} (eeg step x{eeg:.2f}), worker memory "
+                f"x{memory:.2f}, "
                 f"main memory x{main_mib / base[4]:.2f}"
             )
     if 1 in args.workers and 2 in args.workers:

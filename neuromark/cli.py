@@ -178,12 +178,17 @@ def _simulate(args):
 
 
 def _report_run(result):
-    summary = result["summary"]
+    summary, errors = result["summary"], result["errors"]
     print(summary.to_string(index=False))
     print(
-        f"\n{len(result['errors'])} problem(s) listed in "
+        f"\n{len(errors)} problem(s) listed in "
         f"{result['output_dir'] / 'logs' / 'errors.tsv'}"
     )
+    for row in errors.itertuples():
+        print(
+            f"  excluded: {row.participant_id} {row.session} {row.modality} "
+            f"({row.stage}): {row.problem}"
+        )
     print(f"Outputs: {result['output_dir']}")
 
 

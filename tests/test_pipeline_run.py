@@ -66,9 +66,13 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
         "Dataset",
         "Responders per intervention",
         "Excluded or missing",
+        "fMRI quality control",
+        "ROI coverage",
+        "PAG-ACC-PFC connectivity",
+        "Participant QC pages",
         "Provenance",
     ):
-        assert section in report
+        assert f"<h2>{section}" in report
     assert "http" not in report  # self-contained, opens offline
     # one responder per arm: a responder comparison would be meaningless
     assert not (out / "stats_responders.tsv").exists()

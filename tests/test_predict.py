@@ -232,3 +232,31 @@ def test_fold_importance_finds_the_planted_features():
     assert list(table["feature"][:2]) == ["f2", "f5"]
     assert table["importance"].iloc[0] > 0.1
     assert table["importance"].iloc[-1] < 0.05  # noise features barely matter
+
+
+def test_rank_auc_equals_sklearn_with_ties():
+    from neuromark.predict.validation import rank_auc
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, (50, 30))
+    y[:, :2] = [0, 1]  # both classes in every set
+    scores = rng.integers(0, 5, (50, 30)).astype(float)  # many ties
+    expected = [roc_auc_score(a, b) for a, b in zip(y, scores)]
+    np.testing.assert_allclose(rank_auc(y, scores), expected, rtol=1e-12)
+    assert rank_auc(y[0], scores[0]) == pytest.approx(expected[0], rel=1e-12)
+
+
+def test_ci_is_widened_to_the_permutation_null():
+    # the bootstrap of out-of-fold scores misses refitting variability; the
+    # widened CI excludes chance exactly when a two-sided permutation test would
+    from neuromark.predict.validation import _widen_to_null
+
+    null = np.linspace(0.3, 0.7, 401)
+    q_low, q_high = np.quantile(null, [0.025, 0.975])
+    for auc in np.linspace(0.2, 0.9, 71):
+        low, high = _widen_to_null(auc, auc - 0.02, auc + 0.02, null, 0.95)
+        assert low <= auc - 0.02 and high >= auc + 0.02
+        assert (low > 0.5) == (auc > q_high)
+        assert (high < 0.5) == (auc < q_low)
+    # a bootstrap interval wider than the null's spread is kept
+    assert _widen_to_null(0.8, 0.5, 0.99, null, 0.95) == (0.5, 0.99)

@@ -21,6 +21,10 @@ PACKAGES = (
     "edfio",
     "fooof",
     "mne-connectivity",
+    "skops",
+    "dask",
+    "distributed",
+    "dask-jobqueue",
 )
 
 

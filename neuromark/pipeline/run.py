@@ -41,6 +41,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from .. import __version__
 from ..eeg import recording_features as eeg_features
@@ -300,22 +301,29 @@ def _recordings_table(results, failed, root):
 
 
 def _write_participant_pages(output_dir, study, tables, errors, context):
-    """Per participant: the log of their units and a QC page."""
-    from ..report.participant import write_participant_page
+    """Per participant: the log of their units and a QC page (in parallel)."""
+    from ..report.participant import QC_TABLES, write_participant_page
 
-    pages = output_dir / "participants"
-    for participant_id in study.participants["participant_id"]:
+    ids = list(study.participants["participant_id"])
+    for participant_id in ids:
         lines = context.logs.get(participant_id, [])
         write_text(
             output_dir / "logs" / f"{participant_id}.log", "\n".join(lines) + "\n"
         )
-        write_participant_page(
-            pages / f"{participant_id}.html",
+    qc = {name: tables[name] for name in (*QC_TABLES, "eeg_spectra") if name in tables}
+    Parallel(n_jobs=context.n_jobs)(
+        delayed(write_participant_page)(
+            output_dir / "participants" / f"{participant_id}.html",
             participant_id,
-            tables=tables,
-            errors=errors,
-            log_lines=lines,
+            tables={
+                name: table[table["participant_id"] == participant_id]
+                for name, table in qc.items()
+            },
+            errors=errors[errors["participant_id"] == participant_id],
+            log_lines=context.logs.get(participant_id, []),
         )
+        for participant_id in ids
+    )
 
 
 def _summary(study, errors):
@@ -429,6 +437,7 @@ def _report_sections(tables, study, config):
             tables.get("prediction/oof_predictions"),
             tables.get("prediction/permutation_null"),
             tables.get("prediction/importance"),
+            settings=config.predict,
         )
     return sections
 

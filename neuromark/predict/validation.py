@@ -2,17 +2,19 @@
 
 Every fit runs on training folds only: imputation, scaling and any selection
 live inside the scikit-learn ``Pipeline`` being validated. Splits are
-stratified and grouped by participant (``StratifiedGroupKFold``). All fits —
+stratified and grouped by participant (``StratifiedKFold`` when each
+participant is one row, else ``StratifiedGroupKFold``). All fits —
 repeats x folds for the observed labels and for every permutation — are
 independent joblib tasks whose seeds are fixed before dispatch, so results do
 not depend on ``n_jobs`` or the joblib backend (loky, threads, Dask).
 """
 
 import numpy as np
+import sklearn
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import balanced_accuracy_score, brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from ..exceptions import NeuromarkError
 from ..utils._progress import progress_bar
@@ -57,14 +59,30 @@ def oof_scores(estimator, X, y, groups, *, n_splits, seed):
         Probability of response (or decision value) of each sample, predicted
         by a model that never saw its participant.
     """
-    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     scores = np.full(len(y), np.nan)
-    for train, test in cv.split(X, y, groups):
-        if set(groups[train]) & set(groups[test]):  # guarded by construction
-            raise RuntimeError("a participant is in both the train and test folds")
-        model = clone(estimator).fit(X[train], y[train])
-        scores[test] = _scores(model, X[test])
+    # inputs were validated once by validate(); skip sklearn's per-fit checks
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        for train, test in grouped_splits(y, groups, n_splits, seed):
+            if set(groups[train]) & set(groups[test]):  # guarded by construction
+                raise RuntimeError("a participant is in both the train and test folds")
+            model = clone(estimator).fit(X[train], y[train])
+            scores[test] = _scores(model, X[test])
     return scores
+
+
+def grouped_splits(y, groups, n_splits, seed):
+    """Stratified K-fold splits that never separate a participant's rows.
+
+    With one row per participant (the usual design) this is
+    ``StratifiedKFold``; otherwise ``StratifiedGroupKFold``, whose search for
+    balanced groups is much slower.
+    """
+    rows = np.zeros((len(y), 1))
+    if len(np.unique(groups)) == len(groups):
+        cv = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        return cv.split(rows, y)
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return cv.split(rows, y, groups)
 
 
 def classification_metrics(y, scores, *, probabilistic=True):
@@ -95,14 +113,61 @@ def bootstrap_samples(y, n_bootstrap, random_state=0):
             yield index
 
 
+def rank_auc(y, scores):
+    """ROC AUC of many samples at once (Mann-Whitney U with mid-ranks for ties).
+
+    Parameters
+    ----------
+    y : ndarray of {0, 1}, shape (n_samples,) or (n_sets, n_samples)
+        Labels; every set needs both classes.
+    scores : ndarray, same shape
+        Scores.
+
+    Returns
+    -------
+    auc : float or ndarray, shape (n_sets,)
+        Equal to ``sklearn.metrics.roc_auc_score`` of each set.
+    """
+    from scipy.stats import rankdata
+
+    y, scores = np.asarray(y), np.asarray(scores)
+    ranks = rankdata(scores, axis=-1)
+    n_pos = y.sum(axis=-1)
+    n_neg = y.shape[-1] - n_pos
+    auc = ((ranks * y).sum(axis=-1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    return float(auc) if y.ndim == 1 else auc
+
+
 def bootstrap_auc_ci(y, scores, *, n_bootstrap=2000, confidence=0.95, random_state=0):
     """Percentile CI of the AUC by resampling participants with replacement."""
-    values = [
-        roc_auc_score(y[index], scores[index])
-        for index in bootstrap_samples(y, n_bootstrap, random_state)
-    ]
+    index = np.array(list(bootstrap_samples(y, n_bootstrap, random_state)))
+    values = rank_auc(y[index], scores[index])
     tail = (1 - confidence) / 2
     return tuple(np.quantile(values, [tail, 1 - tail]))
+
+
+MIN_NULL_FOR_CI = 10
+
+
+def _widen_to_null(auc, low, high, null_auc, confidence):
+    """Widen a bootstrap CI to at least the spread of the permutation null.
+
+    The participant bootstrap of out-of-fold scores holds the fitted models
+    fixed, so it misses the variability of refitting on other training
+    participants; on null data its 95 % interval covered 0.5 in only about
+    75 % of studies. Each permutation reruns the whole cross-validation, so
+    the null distribution carries that variability: the interval is widened
+    to at least the null's percentile spread about chance, shifted to the
+    observed AUC. It then excludes 0.5 exactly when the observed AUC falls
+    outside the null's central interval (a two-sided permutation test at the
+    same level), which keeps CI and p-value consistent.
+    """
+    tail = (1 - confidence) / 2
+    q_low, q_high = np.quantile(null_auc, [tail, 1 - tail])
+    return (
+        max(0.0, min(low, auc - (q_high - 0.5))),
+        min(1.0, max(high, auc + (0.5 - q_low))),
+    )
 
 
 def validate(
@@ -153,7 +218,9 @@ def validate(
     -------
     result : dict
         ``metrics`` (mean over repeats of :func:`classification_metrics`,
-        plus ``auc_ci_low``/``auc_ci_high`` and ``p_permutation``),
+        plus ``auc_ci_low``/``auc_ci_high`` — participant-bootstrap
+        percentiles, widened to the permutation null's spread when there are
+        at least 10 permutations — and ``p_permutation``),
         ``oof`` (mean out-of-fold score per sample), ``null_auc`` (array).
     """
     X, y, groups = np.asarray(X, float), np.asarray(y, int), np.asarray(groups)
@@ -191,7 +258,9 @@ def validate(
         confidence=confidence,
         random_state=int(seeds[-1]),
     )
-    null_auc = np.array([roc_auc_score(labels, s) for labels, s in zip(permuted, null)])
+    null_auc = rank_auc(np.array(permuted), np.array(null)) if null else np.array([])
+    if len(null_auc) >= MIN_NULL_FOR_CI:
+        low, high = _widen_to_null(metrics["auc"], low, high, null_auc, confidence)
     metrics |= {
         "auc_ci_low": float(low),
         "auc_ci_high": float(high),
@@ -257,12 +326,10 @@ def fold_importance(
     columns = {
         label: [index[c] for c in cols] for label, cols in feature_groups.items()
     }
-    cv = StratifiedGroupKFold(
-        n_splits=n_splits, shuffle=True, random_state=random_state
-    )
     rng = np.random.default_rng(random_state)
     drops = np.zeros((n_splits, len(columns)))
-    for fold, (train, test) in enumerate(cv.split(X, y, groups)):
+    splits = grouped_splits(y, groups, n_splits, random_state)
+    for fold, (train, test) in enumerate(splits):
         model = clone(estimator).fit(X[train], y[train])
         baseline = roc_auc_score(y[test], _scores(model, X[test]))
         for k, cols in enumerate(columns.values()):

@@ -86,7 +86,19 @@ def stats_sections(tables, *, top=8):
     return sections
 
 
-def prediction_sections(metrics, oof=None, null=None, importance=None):
+def _in_fold_steps(settings):
+    """Describe the data-dependent steps fitted inside each training fold."""
+    steps = ["median imputation", "standardisation"]
+    if settings is not None and settings.fmri_connectivity == "tangent":
+        steps.append("tangent-space projection of baseline fMRI edges")
+    if settings is not None and settings.harmonize_site:
+        steps.append("ComBat site harmonisation")
+    if settings is not None and settings.confounds:
+        steps.append(f"regression of {', '.join(settings.confounds)}")
+    return ", ".join(steps)
+
+
+def prediction_sections(metrics, oof=None, null=None, importance=None, settings=None):
     """Table of validated classifiers with their baselines, and their figures.
 
     Parameters
@@ -96,6 +108,8 @@ def prediction_sections(metrics, oof=None, null=None, importance=None):
     oof, null, importance : pandas.DataFrame | None
         Out-of-fold scores, permutation null AUCs and feature importance, for
         the figures.
+    settings : PredictSettings | None
+        The prediction settings, to name the steps fitted inside the folds.
 
     Returns
     -------
@@ -123,7 +137,8 @@ def prediction_sections(metrics, oof=None, null=None, importance=None):
     ]
     note = (
         "<p class='note'>Repeated stratified K-fold grouped by participant; every "
-        "data-dependent step is fitted inside each training fold. AUC with a "
+        "data-dependent step is fitted inside each training fold "
+        f"({_in_fold_steps(settings)}). AUC with a "
         "participant-bootstrap 95 % CI and a label-permutation p. Baselines: "
         "<i>dummy</i> (chance) and <i>clinical</i> (baseline pain, age, sex). "
         "Feature sets: baseline = pre only (prognostic); change = post − pre; "
@@ -153,8 +168,9 @@ def prediction_sections(metrics, oof=None, null=None, importance=None):
             if figure is not None:
                 html += figure_html(
                     figure,
-                    "Features whose permutation on held-out folds lowers the AUC "
-                    "of the best pooled model most (mean and SD over folds).",
+                    "Marker families (or features) whose joint permutation on "
+                    "held-out folds lowers the AUC of the best pooled model most "
+                    "(mean and SD over folds).",
                 )
     if len(skipped):
         html += "<p class='note'>Not validated:</p>" + table_html(skipped)
