@@ -182,3 +182,21 @@ def test_cache_entries_are_atomic_and_keys_track_content(tmp_path):
     (tmp_path / "eeg" / f"{key}.pkl").write_bytes(b"")  # truncated entry: a miss
     assert cache.get("eeg", key) == (False, None)
     assert UnitCache(None).cached("eeg", key, lambda: 2) == (False, 2)
+
+
+def test_fmriprep_outside_the_bids_root(study_copy, tmp_path):
+    import shutil
+
+    external = tmp_path / "elsewhere" / "fmriprep"
+    shutil.move(study_copy / "derivatives" / "fmriprep", external)
+    config = make_config(
+        bids_root=study_copy,
+        output_dir=tmp_path / "out",
+        modalities=["fmri"],
+        fmriprep_dir=external,
+    )
+    result = run_pipeline(config, participant="sub-01")
+    assert result["provenance"]["cache"]["fmri"] == {"computed": 2, "cached": 0}
+    assert result["recordings"]["path"].str.startswith(str(external.resolve())).all()
+    again = run_pipeline(config, participant="sub-01")
+    assert again["provenance"]["cache"]["fmri"] == {"computed": 0, "cached": 2}

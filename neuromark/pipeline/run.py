@@ -58,6 +58,7 @@ from ..utils._check import suggest
 from ..utils._files import (
     ensure_output_dir,
     file_sha256,
+    relative_path,
     write_json,
     write_text,
     write_tsv,
@@ -81,7 +82,7 @@ def _check_one(recording, root):
     """Header check and file hashes of one recording."""
     info = check_recording(recording)
     files = [recording.path, *recording.companions.values()]
-    return info, {str(f.relative_to(root)): file_sha256(f) for f in files}
+    return info, {relative_path(f, root): file_sha256(f) for f in files}
 
 
 @contextlib.contextmanager
@@ -285,11 +286,11 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
 def _recordings_table(results, failed, root):
     """One row per checked recording: header facts, or the error."""
     rows = [
-        unit_id(rec) | {"path": str(rec.path.relative_to(root)), "status": "ok"} | info
+        unit_id(rec) | {"path": relative_path(rec.path, root), "status": "ok"} | info
         for rec, (info, _) in results
     ]
     rows += [
-        row | {"path": str(Path(row["path"]).relative_to(root)), "status": "error"}
+        row | {"path": relative_path(row["path"], root), "status": "error"}
         for row in failed.to_dict("records")
     ]
     return (

@@ -18,6 +18,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from ..exceptions import NeuromarkError
+from ..utils._files import relative_path
 from ..utils._logging import logger
 from ..utils._progress import progress_bar
 from .cache import UnitCache, unit_key
@@ -167,7 +168,7 @@ def run_units(step, func, recordings, args, *, context):
         unit_key(
             step,
             context.key_settings[step],
-            str(rec.path.relative_to(context.root)),
+            relative_path(rec.path, context.root),
             [rec.path, *rec.companions.values()],
             context.hashes,
         )

@@ -85,3 +85,16 @@ def file_sha256(path, chunk_size=1 << 20):
         for chunk in iter(lambda: fid.read(chunk_size), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def relative_path(path, root):
+    """Return ``path`` relative to ``root`` when inside it, else absolute (str).
+
+    fMRIPrep derivatives may live outside the BIDS root; tables and cache
+    keys then name them by absolute path.
+    """
+    path = Path(path)
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path.resolve())
