@@ -59,6 +59,7 @@ from ..utils._files import (
     ensure_output_dir,
     file_sha256,
     relative_path,
+    remove_stale_temporaries,
     write_json,
     write_text,
     write_tsv,
@@ -165,6 +166,8 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
         raise ValueError(f"Unknown step(s) {unknown}; available: {list(STEPS)}")
     ensure_output_dir(config.output_dir)
     output_dir = config.output_dir
+    for path in remove_stale_temporaries(output_dir):
+        logger.info("removed %s, left by an interrupted run", path)
     if participant is not None:
         steps = [s for s in steps if s not in GROUP_STEPS]
         name = participant if participant.startswith("sub-") else f"sub-{participant}"

@@ -4,6 +4,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -98,3 +99,32 @@ def relative_path(path, root):
         return str(path.relative_to(root))
     except ValueError:
         return str(path.resolve())
+
+
+_TEMPORARY = re.compile(
+    r"\.(?P<target>.+)\.[a-z0-9_]{8}(?P<suffix>(?:\.[A-Za-z0-9]+)*)"
+)
+
+
+def _is_temporary(path):
+    """Whether ``path`` looks like an :func:`atomic_path` temporary file."""
+    match = _TEMPORARY.fullmatch(path.name)
+    return bool(match) and match["suffix"] == "".join(Path(match["target"]).suffixes)
+
+
+def remove_stale_temporaries(directory):
+    """Delete temporary files a killed run left behind in ``directory``.
+
+    :func:`atomic_path` writes ``.<name>.<8 random characters><suffixes>``
+    next to its target; a process killed mid-write leaves one behind.
+
+    Returns
+    -------
+    removed : list of Path
+    """
+    removed = []
+    for path in Path(directory).rglob(".*"):
+        if path.is_file() and _is_temporary(path):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
