@@ -31,7 +31,21 @@ def _run(config_path):
     """Run the pipeline in a child process; wall time and peak RSS per process."""
     command = [sys.executable, "-m", "neuromark.cli", "run", str(config_path)]
     start = time.perf_counter()
-    child = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # a file, not a pipe: an unread pipe fills up and blocks the child's logging
+    log = Path(config_path).with_suffix(".log")
+    with log.open("w") as stderr:
+        child = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        peaks = _sample_memory(child)
+    seconds = time.perf_counter() - start
+    if child.returncode:
+        raise RuntimeError(log.read_text())
+    main = peaks.pop(child.pid, 0) / 2**20
+    workers = [rss / 2**20 for rss in peaks.values()]
+    return seconds, main, max(workers, default=0.0)
+
+
+def _sample_memory(child):
+    """Peak resident memory of ``child`` and each of its descendants, by pid."""
     peaks = {}
     while child.poll() is None:
         try:
@@ -43,12 +57,7 @@ def _run(config_path):
         except psutil.Error:
             pass
         time.sleep(0.1)
-    seconds = time.perf_counter() - start
-    if child.returncode:
-        raise RuntimeError(child.stderr.read().decode())
-    main = peaks.pop(child.pid, 0) / 2**20
-    workers = [rss / 2**20 for rss in peaks.values()]
-    return seconds, main, max(workers, default=0.0)
+    return peaks
 
 
 def main(argv=None):

@@ -146,6 +146,10 @@ def test_tables_recover_a_planted_change_per_treatment():
     groups = responder_statistics(
         long, participants, StatsSettings(n_permutations=1000)
     )
+    parallel = responder_statistics(
+        long, participants, StatsSettings(n_permutations=1000), n_jobs=2
+    )
+    pd.testing.assert_frame_equal(parallel, groups)  # n_jobs changes nothing
     tens = groups.set_index("intervention").loc["TENS"]
     assert tens["difference"] == pytest.approx(3.0, abs=0.6)
     assert tens["p_welch"] < 0.001 and tens["p_permutation"] < 0.01

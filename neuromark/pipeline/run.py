@@ -232,7 +232,9 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
             tables.update(_feature_tables(features, study, config))
         if "stats" in steps and "features_long" in tables:
             with timer("stats"):
-                tables.update(_stats_tables(tables["features_long"], study, config))
+                tables.update(
+                    _stats_tables(tables["features_long"], study, config, n_jobs)
+                )
         if "predict" in steps and "features_wide" in tables:
             with timer("predict"):
                 tables.update(
@@ -343,7 +345,7 @@ def _summary(study, errors):
     return summary
 
 
-def _stats_tables(long, study, config):
+def _stats_tables(long, study, config, n_jobs):
     """Pre/post, responder and reliability statistics of the feature table."""
     from ..stats import prepost_statistics, reliability, responder_statistics
 
@@ -354,7 +356,7 @@ def _stats_tables(long, study, config):
             long, study.participants, config.stats, **seeded
         ),
         "stats_responders": responder_statistics(
-            long, study.participants, config.stats, **seeded
+            long, study.participants, config.stats, n_jobs=n_jobs, **seeded
         ),
         "stats_reliability": reliability(
             long, study.participants, config.stats, **kwargs

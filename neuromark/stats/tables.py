@@ -1,6 +1,7 @@
 """Pre/post statistics of the long feature table, per treatment and feature."""
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from ..utils._logging import logger
 from .effects import fdr, group_difference, icc, paired_effect, sign_flip_pvalue
@@ -96,9 +97,18 @@ def prepost_statistics(
 
 
 def responder_statistics(
-    long, participants, settings=None, *, sessions=("pre", "post"), random_state=0
+    long,
+    participants,
+    settings=None,
+    *,
+    sessions=("pre", "post"),
+    random_state=0,
+    n_jobs=1,
 ):
     """Responders' versus non-responders' change, per intervention, FDR-corrected.
+
+    ``n_jobs`` runs the per-feature permutation tests in parallel (joblib);
+    every test has the same seed, so results do not depend on it.
 
     Returns
     -------
@@ -115,22 +125,21 @@ def responder_statistics(
     change["intervention"] = change["participant_id"].map(info["intervention"])
     change["responder"] = change["participant_id"].map(info["responder"])
     change = change[change["responder"].notna()]
-    rows = []
+    labels, comparisons = [], []
     for (arm, *keys), group in change.groupby(["intervention", *KEYS], sort=True):
         responders = group.loc[group["responder"].astype(bool), "change"]
         others = group.loc[~group["responder"].astype(bool), "change"]
         if min(responders.notna().sum(), others.notna().sum()) < 2:
             continue
-        rows.append(
-            dict(zip(["intervention", *KEYS], [arm, *keys]))
-            | group_difference(
-                responders,
-                others,
-                n_permutations=settings.n_permutations,
-                random_state=random_state,
-            )
+        labels.append(dict(zip(["intervention", *KEYS], [arm, *keys])))
+        comparisons.append((responders.to_numpy(), others.to_numpy()))
+    tests = Parallel(n_jobs=n_jobs)(
+        delayed(group_difference)(
+            a, b, n_permutations=settings.n_permutations, random_state=random_state
         )
-    results = pd.DataFrame(rows)
+        for a, b in comparisons
+    )
+    results = pd.DataFrame([label | test for label, test in zip(labels, tests)])
     if results.empty:
         return results
     for column, source in (("q_welch", "p_welch"), ("q_permutation", "p_permutation")):
