@@ -144,6 +144,7 @@ def build_design(wide, participants, columns, *, clinical=False, nuisance=None):
             "and feature set has a value)"
         )
     if nuisance is not None:
-        table = table.join(nuisance, rsuffix="_nuisance")
+        clashing = {c: f"{c}_nuisance" for c in nuisance.columns if c in table}
+        table = table.join(nuisance.rename(columns=clashing))
     y = labelled["responder"].astype(bool).to_numpy(dtype=int)
     return table.to_numpy(float), y, table.index.to_numpy(), list(table.columns)
