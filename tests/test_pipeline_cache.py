@@ -45,11 +45,13 @@ def reference_run(study_root, tmp_path_factory):
 
 
 def test_rerun_reads_every_unit_from_the_cache(study_root, reference_run):
+    before = {name: (reference_run / name).read_bytes() for name in TABLES}
     result = run_pipeline(_config(study_root, reference_run, n_jobs=2), steps=EEG_STEPS)
     cache = result["provenance"]["cache"]
     assert cache["eeg"] == {"computed": 0, "cached": 12}
     assert cache["predict"] == {"computed": 0, "cached": 1}
-    _same_tables(reference_run, reference_run)  # rewritten identically (atomic)
+    for name, content in before.items():  # rewritten identically (atomic)
+        assert (reference_run / name).read_bytes() == content, name
 
 
 def test_a_changed_setting_or_file_recomputes_only_what_it_touches(
@@ -139,6 +141,10 @@ def test_participant_runs_feed_the_group_run(study_root, tmp_path):
     assert one["provenance"]["steps"] == ["discover", "check", "eeg"]  # no group steps
     assert set(one["features_long"]["participant_id"]) == {"sub-01"}
     assert (part / "features_long.tsv").is_file() and (part / "report.html").is_file()
+    assert (part / "logs" / "sub-01.log").is_file()
+    assert (
+        out / "participants" / "sub-01.html"
+    ).is_file()  # where the group run puts it
     assert not (out / "features_long.tsv").exists()
     group = run_pipeline(config, steps=["discover", "check", "eeg"])
     assert group["provenance"]["cache"]["eeg"] == {"computed": 10, "cached": 2}

@@ -256,7 +256,14 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
             },
         }
         _write_outputs(output_dir, study, checked, summary, errors, tables)
-        _write_participant_pages(output_dir, study, tables, errors, context)
+        _write_participant_pages(
+            output_dir / "logs",
+            config.output_dir / "participants",
+            study,
+            tables,
+            errors,
+            context,
+        )
         write_json(output_dir / "provenance.json", record)
         write_report(
             output_dir / "report.html",
@@ -306,20 +313,22 @@ def _recordings_table(results, failed, root):
     )
 
 
-def _write_participant_pages(output_dir, study, tables, errors, context):
-    """Per participant: the log of their units and a QC page (in parallel)."""
+def _write_participant_pages(log_dir, page_dir, study, tables, errors, context):
+    """Per participant: the log of their units and a QC page (in parallel).
+
+    Pages always go to ``<output_dir>/participants/``, also from a
+    ``--participant`` run, so the group report links to them.
+    """
     from ..report.participant import QC_TABLES, write_participant_page
 
     ids = list(study.participants["participant_id"])
     for participant_id in ids:
         lines = context.logs.get(participant_id, [])
-        write_text(
-            output_dir / "logs" / f"{participant_id}.log", "\n".join(lines) + "\n"
-        )
+        write_text(log_dir / f"{participant_id}.log", "\n".join(lines) + "\n")
     qc = {name: tables[name] for name in (*QC_TABLES, "eeg_spectra") if name in tables}
     Parallel(n_jobs=context.n_jobs)(
         delayed(write_participant_page)(
-            output_dir / "participants" / f"{participant_id}.html",
+            page_dir / f"{participant_id}.html",
             participant_id,
             tables={
                 name: table[table["participant_id"] == participant_id]
