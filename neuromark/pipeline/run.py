@@ -68,7 +68,7 @@ from ..utils._logging import logger, verbose
 from .cache import UnitCache, unit_key
 from .engine import parallel_engine
 from .provenance import Timer, provenance_record
-from .units import RunContext, run_units, unit_id
+from .units import LOG_FORMAT, RunContext, run_units, unit_id
 
 STEPS = ("discover", "check", "eeg", "fmri", "stats", "predict")
 GROUP_STEPS = ("stats", "predict")
@@ -89,7 +89,7 @@ def _check_one(recording, root):
 @contextlib.contextmanager
 def _log_to(path):
     handler = logging.FileHandler(path, mode="w", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
     logger.addHandler(handler)
     try:
         yield

@@ -24,7 +24,7 @@ from ..utils._progress import progress_bar
 from .cache import UnitCache, unit_key
 
 ERROR_COLUMNS = ["participant_id", "session", "modality", "path", "problem"]
-_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
 @dataclasses.dataclass
@@ -91,7 +91,7 @@ class _ListHandler(logging.Handler):
     def __init__(self, lines):
         super().__init__()
         self.lines = lines
-        self.setFormatter(logging.Formatter(_FORMAT))
+        self.setFormatter(logging.Formatter(LOG_FORMAT))
 
     def emit(self, record):
         self.lines.append(self.format(record))
