@@ -64,7 +64,7 @@ def test_missing_pain_leaves_participant_unlabelled(tmp_path, caplog):
         (
             "participant_id",
             ["sub-01", "02", "sub-03"],
-            r"look like 'sub-<label>'.*'02'",
+            r"'sub-<label>' with a label of 1 to 64 letters or digits.*'02'",
         ),
         (
             "participant_id",

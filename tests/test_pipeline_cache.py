@@ -120,16 +120,21 @@ def test_killed_run_resumes_to_identical_outputs(study_root, reference_run, tmp_
     assert not (out / "features_long.tsv").exists()
     done = len(list((out / "cache" / "eeg").glob("*.pkl")))
     assert 4 <= done < 12
-    # what a kill during a write would leave; the next run removes it
-    stale = out / "cache" / "eeg" / ".0123abcd.pkl.k2j4h6g8.pkl"
+    # what a kill during a write would leave; the next run removes it, and
+    # only it: a user's own hidden files in the output folder stay
+    stale = out / "cache" / "eeg" / ".neuromark-tmp.0123abcd.pkl.k2j4h6g8.pkl"
     stale.write_bytes(b"half")
+    users = [out / ".backup.20240101", out / ".notes.k2j4h6g8.tsv"]
+    for path in users:
+        path.write_text("mine")
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["cache"]["eeg"] == {"computed": 12 - done, "cached": done}
     _same_tables(reference_run, out)
     assert not stale.exists()
-    assert not [p for p in out.rglob(".*") if p.is_file()]
+    assert all(path.read_text() == "mine" for path in users)
+    assert {p for p in out.rglob(".*") if p.is_file()} == set(users)
 
 
 def test_participant_runs_feed_the_group_run(study_root, tmp_path):

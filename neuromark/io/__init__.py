@@ -17,7 +17,13 @@ from .checks import (
     read_confounds,
     read_eeg_header,
 )
-from .participants import label_responders, pain_reduction, read_participants
+from .participants import (
+    check_participant_id,
+    is_participant_id,
+    label_responders,
+    pain_reduction,
+    read_participants,
+)
 
 __all__ = [
     "CONFOUNDS_SUFFIXES",
@@ -26,11 +32,13 @@ __all__ = [
     "Study",
     "check_eeg",
     "check_fmri",
+    "check_participant_id",
     "check_recording",
     "discover_study",
     "find_bold",
     "find_eeg",
     "fmri_companions",
+    "is_participant_id",
     "label_responders",
     "pain_reduction",
     "read_confounds",

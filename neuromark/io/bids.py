@@ -14,7 +14,7 @@ from ..exceptions import BIDSError
 from ..utils._check import check_option
 from ..utils._docs import fill_doc
 from ..utils._logging import logger, verbose
-from .participants import read_participants
+from .participants import is_participant_id, read_participants
 
 EEG_EXTENSIONS = (".edf", ".bdf", ".vhdr", ".set", ".fif")
 MODALITIES = ("eeg", "fmri")
@@ -353,7 +353,21 @@ def discover_study(
     recordings, problems = [], []
     listed = set(participants["participant_id"])
     for folder in sorted(root.glob("sub-*")):
-        if folder.is_dir() and folder.name not in listed and interventions is None:
+        if not folder.is_dir() or folder.name in listed:
+            continue
+        if not is_participant_id(folder.name):
+            # an invalid label never becomes a participant_id (nor a file name)
+            problems.append(
+                _problem(
+                    "n/a",
+                    "n/a",
+                    "n/a",
+                    folder,
+                    "folder name is not a BIDS participant label (sub- and "
+                    "letters or digits); ignored",
+                )
+            )
+        elif interventions is None:
             problems.append(
                 _problem(
                     folder.name,

@@ -1,5 +1,6 @@
 """Read and validate ``participants.tsv`` and derive the responder label."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,62 @@ REQUIRED_COLUMNS = ("participant_id", "intervention", "pain_pre", "pain_post")
 PAIN_SCALE = (0.0, 10.0)
 _TRUE = {"1", "1.0", "true", "yes", "y", "responder"}
 _FALSE = {"0", "0.0", "false", "no", "n", "non-responder", "nonresponder"}
+# BIDS labels are alphanumeric; the length cap keeps every derived file name
+# (``sub-<label>_ses-<label>_task-rest_..._bold.nii.gz``) under 255 bytes
+MAX_LABEL_LENGTH = 64
+_PARTICIPANT_ID = re.compile(rf"sub-[A-Za-z0-9]{{1,{MAX_LABEL_LENGTH}}}")
+
+
+def is_participant_id(value):
+    """Whether ``value`` is a valid ``sub-<label>`` (alphanumeric label).
+
+    Parameters
+    ----------
+    value : object
+        Candidate participant ID.
+
+    Returns
+    -------
+    valid : bool
+        True for ``sub-`` followed by 1 to 64 ASCII letters or digits (the
+        BIDS label rule). Participant IDs become file and folder names, so
+        anything else (``/``, ``..``, spaces, markup) is refused.
+    """
+    return isinstance(value, str) and _PARTICIPANT_ID.fullmatch(value) is not None
+
+
+def check_participant_id(value, *, source="participant"):
+    """Return ``sub-<label>`` for a label given with or without ``sub-``.
+
+    Parameters
+    ----------
+    value : str
+        ``sub-07`` or ``07``.
+    source : str
+        Where the value came from, for the error message.
+
+    Returns
+    -------
+    participant_id : str
+        The ID with its ``sub-`` prefix.
+
+    Raises
+    ------
+    BIDSError
+        If the label is not 1 to 64 ASCII letters or digits.
+    """
+    value = str(value).strip()
+    participant_id = value if value.startswith("sub-") else f"sub-{value}"
+    if not is_participant_id(participant_id):
+        raise BIDSError(
+            f"Invalid {source} {_shorten(value)!r}: a BIDS participant label is "
+            f"1 to {MAX_LABEL_LENGTH} letters or digits (e.g. sub-07)."
+        )
+    return participant_id
+
+
+def _shorten(text, width=40):
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def pain_reduction(pain_pre, pain_post):
@@ -156,11 +213,14 @@ def read_participants(path, *, responder_threshold=0.30, verbose=None):
 
     ids = table["participant_id"].fillna("").str.strip()
     malformed = [
-        pid or "<empty>" for pid in ids if not pid.startswith("sub-") or pid == "sub-"
+        _shorten(pid) or "<empty>" for pid in ids if not is_participant_id(pid)
     ]
     if malformed:
         raise DataFileError(
-            path, f"participant_id values must look like 'sub-<label>', got {malformed}"
+            path,
+            "participant_id values must be 'sub-<label>' with a label of 1 to "
+            f"{MAX_LABEL_LENGTH} letters or digits (the BIDS rule; IDs become file "
+            f"names), got {malformed}",
         )
     duplicated = sorted(set(ids[ids.duplicated()]))
     if duplicated:

@@ -37,8 +37,10 @@ Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 
 import contextlib
 import dataclasses
+import html
 import logging
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 from joblib import Parallel, delayed
@@ -49,13 +51,14 @@ from ..exceptions import NeuromarkError
 from ..features import sort_long, to_wide
 from ..fmri import read_atlas
 from ..fmri import recording_features as fmri_features
-from ..io import check_recording, discover_study
+from ..io import check_participant_id, check_recording, discover_study
 from ..report import write_report
 from ..report.eeg import eeg_sections
 from ..report.fmri import fmri_sections
 from ..report.stats import prediction_sections, stats_sections
 from ..utils._check import suggest
 from ..utils._files import (
+    check_output_location,
     ensure_output_dir,
     file_sha256,
     relative_path,
@@ -68,7 +71,14 @@ from ..utils._logging import logger, verbose
 from .cache import UnitCache, unit_key
 from .engine import parallel_engine
 from .provenance import Timer, provenance_record
-from .units import LOG_FORMAT, RunContext, run_units, unit_id
+from .units import (
+    ERROR_COLUMNS,
+    LOG_FORMAT,
+    RunContext,
+    failure_reason,
+    run_units,
+    unit_id,
+)
 
 STEPS = ("discover", "check", "eeg", "fmri", "stats", "predict")
 GROUP_STEPS = ("stats", "predict")
@@ -116,9 +126,6 @@ def _context(config, study, n_jobs):
 
 def _select_participant(study, participant):
     """Keep one participant's recordings (``--participant``, job arrays)."""
-    participant = (
-        participant if participant.startswith("sub-") else f"sub-{participant}"
-    )
     known = list(study.participants["participant_id"])
     if participant not in known:
         raise NeuromarkError(
@@ -132,6 +139,14 @@ def _select_participant(study, participant):
         recordings=[r for r in study.recordings if r.participant_id == participant],
         problems=study.problems[study.problems["participant_id"] == participant],
     )
+
+
+def _input_dirs(config):
+    """Folders the run reads besides the BIDS root (fMRIPrep derivatives)."""
+    if "fmri" not in config.modalities:
+        return ()
+    fmriprep = config.fmriprep_dir or Path("derivatives", "fmriprep")
+    return (fmriprep if fmriprep.is_absolute() else config.bids_root / fmriprep,)
 
 
 @verbose
@@ -164,14 +179,18 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         raise ValueError(f"Unknown step(s) {unknown}; available: {list(STEPS)}")
+    if participant is not None:
+        participant = check_participant_id(participant, source="--participant")
+    check_output_location(
+        config.output_dir, config.bids_root, input_dirs=_input_dirs(config)
+    )
     ensure_output_dir(config.output_dir)
     output_dir = config.output_dir
     for path in remove_stale_temporaries(output_dir):
         logger.info("removed %s, left by an interrupted run", path)
     if participant is not None:
         steps = [s for s in steps if s not in GROUP_STEPS]
-        name = participant if participant.startswith("sub-") else f"sub-{participant}"
-        output_dir = ensure_output_dir(output_dir / "participants" / name)
+        output_dir = ensure_output_dir(output_dir / "participants" / participant)
     logs = output_dir / "logs"
     logs.mkdir(exist_ok=True)
     timer = Timer()
@@ -200,6 +219,7 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
         hashes = {"participants.tsv": file_sha256(study.root / "participants.tsv")}
         usable = list(study.recordings)
         checked = pd.DataFrame()
+        outcomes = {}  # step -> (units that succeeded, units)
         if "check" in steps:
             with timer("check"):
                 results, failed = run_units(
@@ -213,6 +233,7 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
             )
             usable = [rec for rec, _ in results]
             errors.append(failed)
+            outcomes["check"] = (len(results), len(study.recordings))
         tables, features = {}, []
         for modality, (func, extra_name) in MODALITY_STEPS.items():
             if modality not in steps or modality not in config.modalities:
@@ -226,17 +247,18 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
                     modality, func, units, args, context=context
                 )
             errors.append(failed)
+            outcomes[modality] = (len(results), len(units))
             features += [table for _, (table, _, _) in results]
             tables.update(_modality_tables(modality, extra_name, results))
         if features:
             tables.update(_feature_tables(features, study, config))
         if "stats" in steps and "features_long" in tables:
-            with timer("stats"):
+            with timer("stats"), _group_step("stats", errors, config.on_error):
                 tables.update(
                     _stats_tables(tables["features_long"], study, config, n_jobs)
                 )
         if "predict" in steps and "features_wide" in tables:
-            with timer("predict"):
+            with timer("predict"), _group_step("predict", errors, config.on_error):
                 tables.update(
                     _prediction_tables(tables, study, config, output_dir, context)
                 )
@@ -286,12 +308,50 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
         )
     return {
         "output_dir": output_dir,
+        "failed_steps": _failed_steps(outcomes),
         "participants": study.participants,
         "recordings": checked,
         "summary": summary,
         "errors": errors,
         "provenance": record,
         **tables,
+    }
+
+
+@contextlib.contextmanager
+def _group_step(step, errors, on_error):
+    """Turn an unexpected failure of a group step into a row of ``errors``.
+
+    Features already computed are still written, with the report; the
+    traceback goes to the run log.
+    """
+    try:
+        yield
+    except Exception as err:
+        if on_error == "abort":
+            raise
+        reason = failure_reason(err)
+        logger.error("step %s failed: %s", step, reason, exc_info=True)
+        row = dict.fromkeys(ERROR_COLUMNS, "n/a") | {"problem": reason}
+        errors.append(pd.DataFrame([row | {"stage": step}]))
+
+
+def _failed_steps(outcomes):
+    """List the steps over recordings in which no unit succeeded.
+
+    Returns
+    -------
+    failed : dict of str to str
+        ``{"eeg": "0 of 24 recordings"}``; empty when every step that had
+        units produced at least one result. A run whose steps found no
+        recording at all fails as ``{"recordings": "none found"}``.
+    """
+    if outcomes and all(total == 0 for _, total in outcomes.values()):
+        return {"recordings": "none found"}
+    return {
+        step: f"0 of {total} recordings"
+        for step, (done, total) in outcomes.items()
+        if total and not done
     }
 
 
@@ -344,7 +404,7 @@ def _write_participant_pages(log_dir, page_dir, study, tables, errors, context):
 def _summary(study, errors):
     """Dataset summary with recordings that failed a step marked ``"error"``."""
     summary = study.summary()
-    failed = errors[errors["stage"] != "discover"].drop_duplicates(
+    failed = errors[~errors["stage"].isin(["discover", *GROUP_STEPS])].drop_duplicates(
         ["participant_id", "session", "modality"]
     )
     for row in failed.itertuples():
@@ -435,7 +495,7 @@ def _report_sections(tables, study, config):
     """Report sections of the modality steps that produced tables."""
     sessions = (config.sessions.pre, config.sessions.post)
     links = " ".join(
-        f"<a href='participants/{pid}.html'>{pid}</a>"
+        f"<a href='participants/{html.escape(quote(pid))}.html'>{html.escape(pid)}</a>"
         for pid in study.participants["participant_id"]
     )
     sections = [("Participant QC pages", f"<p>{links}</p>")]

@@ -10,6 +10,10 @@ from pathlib import Path
 
 from ..exceptions import OutputError
 
+# every temporary file neuromark writes starts with this (and only those are
+# ever deleted by a later run)
+TEMPORARY_PREFIX = ".neuromark-tmp."
+
 
 def ensure_output_dir(path):
     """Create ``path`` (and parents) as a folder; refuse an existing file.
@@ -34,8 +38,59 @@ def ensure_output_dir(path):
             raise OutputError(
                 f"Cannot create output folder {path}: {parent} is a file."
             )
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(
+            f"Cannot create output folder {path}: {err.strerror}."
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OutputError(f"Output folder {path} is not writable.")
     return path
+
+
+def check_output_location(output_dir, bids_root, *, input_dirs=()):
+    """Refuse an output folder that would write onto or around the inputs.
+
+    The output folder may be anywhere outside the study, or inside its
+    ``derivatives/`` folder (``derivatives/neuromark``), but never the BIDS
+    root itself, a folder inside it elsewhere (a participant's folder), a
+    folder that contains it, or any other input folder (fMRIPrep's).
+
+    Parameters
+    ----------
+    output_dir : path-like
+        Where the run will write.
+    bids_root : path-like
+        The study.
+    input_dirs : sequence of path-like
+        Further folders that are read and must not be written (fMRIPrep).
+
+    Raises
+    ------
+    OutputError
+        Naming both folders and what to choose instead.
+    """
+    out = Path(output_dir).expanduser().resolve()
+    root = Path(bids_root).expanduser().resolve()
+    hint = f"choose a folder outside the study or under {root / 'derivatives'}"
+    for folder in (root, *(Path(d).expanduser().resolve() for d in input_dirs)):
+        if out == folder or (folder != root and out.is_relative_to(folder)):
+            raise OutputError(
+                f"output_dir {out} is or is inside the input folder {folder}; {hint}."
+            )
+        if folder.is_relative_to(out):
+            raise OutputError(
+                f"output_dir {out} contains the input folder {folder}; {hint}."
+            )
+    derivatives = root / "derivatives"
+    if out.is_relative_to(root) and (
+        out == derivatives or not out.is_relative_to(derivatives)
+    ):
+        raise OutputError(
+            f"output_dir {out} is inside the BIDS root {root} outside a pipeline "
+            f"folder of derivatives/; {hint} (e.g. {derivatives / 'neuromark'})."
+        )
 
 
 @contextlib.contextmanager
@@ -52,14 +107,32 @@ def atomic_path(path):
     # keep the full suffix chain (.nii.gz, .tsv) so writers that dispatch on
     # the extension (nibabel, MNE export) recognise the temporary file
     suffix = "".join(path.suffixes)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f"{TEMPORARY_PREFIX}{path.name}.", suffix=suffix, dir=path.parent
+    )
     os.close(fd)
     tmp = Path(tmp)
     try:
         yield tmp
+        # mkstemp creates 0600; give the file the mode open() would (umask)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def current_umask():
+    """Return the process umask (read without changing it where possible)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path, text):
@@ -102,12 +175,13 @@ def relative_path(path, root):
 
 
 _TEMPORARY = re.compile(
-    r"\.(?P<target>.+)\.[a-z0-9_]{8}(?P<suffix>(?:\.[A-Za-z0-9]+)*)"
+    re.escape(TEMPORARY_PREFIX)
+    + r"(?P<target>.+)\.[a-z0-9_]{8}(?P<suffix>(?:\.[A-Za-z0-9]+)*)"
 )
 
 
 def _is_temporary(path):
-    """Whether ``path`` looks like an :func:`atomic_path` temporary file."""
+    """Whether ``path`` is an :func:`atomic_path` temporary file."""
     match = _TEMPORARY.fullmatch(path.name)
     return bool(match) and match["suffix"] == "".join(Path(match["target"]).suffixes)
 
@@ -115,8 +189,10 @@ def _is_temporary(path):
 def remove_stale_temporaries(directory):
     """Delete temporary files a killed run left behind in ``directory``.
 
-    :func:`atomic_path` writes ``.<name>.<8 random characters><suffixes>``
-    next to its target; a process killed mid-write leaves one behind.
+    :func:`atomic_path` writes ``.neuromark-tmp.<name>.<8 random
+    characters><suffixes>`` next to its target; a process killed mid-write
+    leaves one behind. Only files with that exact shape are removed: a
+    user's own hidden files or backups are never touched.
 
     Returns
     -------
