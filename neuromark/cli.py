@@ -5,6 +5,7 @@ without a traceback, and exit with status 2.
 """
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -13,6 +14,14 @@ from .exceptions import NeuromarkError
 from .utils._logging import set_log_level
 
 DEMO_PARTICIPANTS = 12
+_FILE_SYSTEM_ERRORS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOENT,
+}
 
 
 def _add_simulate(sub):
@@ -190,6 +199,15 @@ def _report_run(result):
             f"({row.stage}): {row.problem}"
         )
     print(f"Outputs: {result['output_dir']}")
+    if result["failed_steps"]:
+        failed = "; ".join(f"{k}: {v}" for k, v in result["failed_steps"].items())
+        print(
+            f"neuromark: error: nothing usable came out of this run ({failed} "
+            "succeeded); see logs/errors.tsv",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _run(args):
@@ -205,7 +223,9 @@ def _run(args):
         from .pipeline import make_config
 
         config = make_config(str(args.config), **(config.to_dict() | overrides))
-    _report_run(run_pipeline(config, steps=args.steps, participant=args.participant))
+    return _report_run(
+        run_pipeline(config, steps=args.steps, participant=args.participant)
+    )
 
 
 def _demo(args):
@@ -230,9 +250,10 @@ def _demo(args):
         random_state=args.seed,
     )
     result = run_pipeline(config)
-    _report_run(result)
+    status = _report_run(result)
     print(f"Simulated study (with ground truth): {bids_root}")
     print(f"Provenance: {result['output_dir'] / 'provenance.json'}")
+    return status
 
 
 def _config(args):
@@ -295,16 +316,24 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 on a neuromark error.
+        0 on success; 1 when a run produced nothing usable (every recording
+        of a modality failed, or none was found); 2 on a neuromark error or
+        an output folder that cannot be written (one line, no traceback).
     """
     args = build_parser().parse_args(argv)
     set_log_level("DEBUG" if args.verbose else "WARNING" if args.quiet else "INFO")
     try:
-        COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args)
     except NeuromarkError as err:
         print(f"neuromark: error: {err}", file=sys.stderr)
         return 2
-    return 0
+    except OSError as err:  # disk full, read-only folder, missing file
+        if err.errno not in _FILE_SYSTEM_ERRORS:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"neuromark: error: {where}{err.strerror}", file=sys.stderr)
+        return 2
+    return status or 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,8 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("neuromark: error: Invalid configuration")
     assert "Did you mean 'task'?" in err and "Traceback" not in err
-    config.write_text(yaml.safe_dump({"bids_root": str(tmp_path), "output_dir": "o"}))
+    (tmp_path / "study").mkdir()
+    config.write_text(yaml.safe_dump({"bids_root": "study", "output_dir": "o"}))
     assert main(["-q", "run", str(config)]) == 2
     assert "participants.tsv not found" in capsys.readouterr().err
 
@@ -51,9 +52,12 @@ def test_simulate_run_and_summary(tmp_path, capsys):
             {"bids_root": "study", "output_dir": "out", "modalities": ["eeg"]}
         )
     )
-    assert main(["-q", "run", str(config), "--n-jobs", "2"]) == 0
+    # 5-s recordings hold less than the 30 s of clean data a recording needs:
+    # every unit is skipped, the outputs say why, and the exit status says so
+    assert main(["-q", "run", str(config), "--n-jobs", "2"]) == 1
     assert (tmp_path / "out" / "provenance.json").is_file()
-    capsys.readouterr()
+    err = capsys.readouterr().err
+    assert "nothing usable came out of this run (eeg: 0 of 12 recordings" in err
     assert main(["-q", "summary", str(root)]) == 0
     out = capsys.readouterr().out
     assert "sub-06" in out and "fmri_pre" in out  # fMRI missing is reported

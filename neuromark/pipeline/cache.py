@@ -20,6 +20,9 @@ from pathlib import Path
 from .. import __version__
 from ..utils._files import atomic_path, file_sha256
 
+# bumped when the layout of stored entries changes, so old entries are ignored
+CACHE_FORMAT = 2
+
 
 def unit_key(step, settings, location, files=None, hashes=None):
     """Cache key of one unit.
@@ -46,7 +49,9 @@ def unit_key(step, settings, location, files=None, hashes=None):
     hashes = hashes or {}
     contents = [hashes.get(str(f)) or file_sha256(f) for f in files or ()]
     payload = json.dumps(
-        [step, __version__, settings, location, contents], sort_keys=True, default=str
+        [CACHE_FORMAT, step, __version__, settings, location, contents],
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 

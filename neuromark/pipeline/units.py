@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+import traceback
 from collections import defaultdict
 from pathlib import Path
 
@@ -111,24 +112,64 @@ def capture_log(lines, level):
         logger.setLevel(old_level)
 
 
+def failure_reason(err):
+    """One line naming what went wrong, for ``errors.tsv`` and the console.
+
+    neuromark's own errors already name the file and the problem; any other
+    exception (a library error on unusual data) is given with its type.
+    """
+    lines = str(err).strip().splitlines()
+    text = lines[0] if lines else ""
+    if isinstance(err, NeuromarkError):
+        return text
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+def _compute(func, recording, args):
+    """Run the unit; return its value and the warnings it logged."""
+    warnings = []
+    handler = _ListHandler(warnings)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s\x00%(message)s"))
+    logger.addHandler(handler)
+    try:
+        value = func(recording, *args)
+    finally:
+        logger.removeHandler(handler)
+    return {"value": value, "warnings": warnings}
+
+
 def _unit_task(step, func, recording, args, cache, key, level):
-    """Run one unit in a worker: cached, isolated, with its own log lines."""
+    """Run one unit in a worker: cached, isolated, with its own log lines.
+
+    Any exception a unit raises is caught here: neuromark's own errors are
+    logged as one line, anything else with its traceback (in the
+    participant's log), and the batch goes on. A cached result carries the
+    warnings its computation logged, which are logged again when it is read,
+    so a rerun's logs and pages say what the first run said.
+    """
     lines = []
     start = time.perf_counter()
     with capture_log(lines, level):
         logger.info("%s: step %s started", recording, step)
         try:
-            cached, value = cache.cached(step, key, func, recording, *args)
-            ok = True
+            cached, entry = cache.cached(step, key, _compute, func, recording, args)
+            for warning in entry["warnings"]:
+                levelname, message = warning.split("\x00", 1)
+                if cached:
+                    logger.log(logging.getLevelName(levelname), "%s", message)
+            ok, value = True, entry["value"]
             logger.info(
                 "%s: step %s %s",
                 recording,
                 step,
                 "read from cache" if cached else "done",
             )
-        except NeuromarkError as err:
-            cached, ok, value = False, False, str(err)
-            logger.error("%s skipped at step %s: %s", recording, step, err)
+        except Exception as err:  # one bad unit never stops the batch
+            cached, ok, value = False, False, failure_reason(err)
+            logger.error("%s skipped at step %s: %s", recording, step, value)
+            if not isinstance(err, NeuromarkError):  # for the participant's log only
+                lines.append(traceback.format_exc().rstrip())
     return {
         "ok": ok,
         "value": value,
