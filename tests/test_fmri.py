@@ -42,11 +42,11 @@ def test_roi_signals_equal_numpy_and_survive_a_round_trip():
     data = rng.standard_normal((*mask.shape, 50)).astype(np.float32)
     for k in range(len(atlas.labels)):
         data[labels == k + 1] = truth[:, k]
-    signals, _ = roi_signals(data, labels, len(atlas.labels))
+    signals, _, _ = roi_signals(data, labels, len(atlas.labels))
     np.testing.assert_allclose(signals, truth, rtol=1e-6, atol=1e-6)
     # direct numpy mean over the same voxels of a noisy image
     noisy = rng.standard_normal(data.shape).astype(np.float32)
-    signals, tsnr = roi_signals(noisy, labels, len(atlas.labels))
+    signals, tsnr, _ = roi_signals(noisy, labels, len(atlas.labels))
     for k in range(len(atlas.labels)):
         np.testing.assert_allclose(
             signals[:, k], noisy[labels == k + 1].mean(axis=0), rtol=1e-5
@@ -240,7 +240,8 @@ def test_nibabel_functional_runs_and_reports_coverage(tmp_path, caplog):
     with (
         caplog.at_level(logging.WARNING, logger="neuromark"),
         pytest.raises(
-            DataFileError, match=r"fewer than two ROIs have brain voxels: PAG=0"
+            DataFileError,
+            match=r"fewer than two ROIs have a usable signal: PAG=0 voxels \(empty\)",
         ),
     ):
         run_features(

@@ -19,13 +19,12 @@ feature                               unit            definition
 ====================================  ==============  ==========================
 """
 
-import json
-
 import numpy as np
 import pandas as pd
 
 from ..atlases import read_eeg_regions
 from ..exceptions import DataFileError
+from ..io.checks import line_frequency, read_sidecar
 from ..utils._logging import logger
 from . import spectral
 from .connectivity import region_connectivity
@@ -258,11 +257,7 @@ def read_line_frequency(recording):
     sidecar = recording.companions.get("sidecar")
     if sidecar is None:
         return None
-    value = json.loads(sidecar.read_text()).get("PowerLineFrequency")
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return line_frequency(read_sidecar(sidecar), sidecar)
 
 
 def recording_features(recording, settings=None):

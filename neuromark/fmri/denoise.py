@@ -133,6 +133,60 @@ def censoring_mask(confounds, settings):
     return keep
 
 
+MOTION_PARAMETERS = ("trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
+
+
+def framewise_displacement(confounds, *, head_radius_mm=50.0):
+    """Framewise displacement from the six motion parameters (Power et al. 2012).
+
+    Parameters
+    ----------
+    confounds : pandas.DataFrame
+        Confounds with ``trans_x/y/z`` (mm) and ``rot_x/y/z`` (radians), as
+        fMRIPrep writes them.
+    head_radius_mm : float
+        Radius of the sphere on which rotations are turned into millimetres
+        (50 mm, as fMRIPrep).
+
+    Returns
+    -------
+    fd : ndarray, shape (n_volumes,)
+        Sum of absolute volume-to-volume changes (mm); NaN at the first volume,
+        as in fMRIPrep's column.
+    """
+    motion = confounds[list(MOTION_PARAMETERS)].to_numpy(dtype=float)
+    steps = np.abs(np.diff(motion, axis=0))
+    steps[:, 3:] *= head_radius_mm
+    return np.concatenate([[np.nan], steps.sum(axis=1)])
+
+
+def degrees_of_freedom(n_kept, n_regressors, settings, n_volumes, tr):
+    """Temporal degrees of freedom left after denoising.
+
+    Parameters
+    ----------
+    n_kept : int
+        Volumes kept after censoring.
+    n_regressors : int
+        Confound regressors.
+    settings : DenoisingSettings
+        Filters (the DCT high-pass adds regressors).
+    n_volumes : int
+        Volumes of the run (the DCT basis spans the whole run).
+    tr : float
+        Repetition time (s).
+
+    Returns
+    -------
+    dof : int
+        ``n_kept - n_regressors - n_cosines - 2`` (constant and linear trend).
+    """
+    n_cosines = 0
+    if settings.high_pass is not None and settings.low_pass is None:
+        n_cosines = cosine_basis(n_volumes, tr, 1.0 / settings.high_pass).shape[1]
+    return int(n_kept - n_regressors - n_cosines - 2)
+
+
 def clean_signals(signals, regressors, keep, settings, tr):
     """Regress confounds, high-pass filter and drop censored volumes.
 

@@ -14,12 +14,21 @@ import pandas as pd
 from ..exceptions import DataFileError
 from ..utils._logging import logger
 from .connectivity import FEATURE, connectivity_matrix, edge_table, fisher_z
-from .denoise import censoring_mask, clean_signals, select_confounds
+from .denoise import (
+    MOTION_PARAMETERS,
+    censoring_mask,
+    clean_signals,
+    degrees_of_freedom,
+    framewise_displacement,
+    select_confounds,
+)
 from .rois import read_atlas
 from .settings import FMRISettings
 from .signals import load_run, read_data, roi_signals
 
 COLUMNS = ["feature", "location", "value", "unit"]
+# ROI QC statuses whose signal is used ("empty", "nonfinite", "constant" are not)
+USABLE = ("ok", "low_coverage")
 
 
 def run_signals(
@@ -88,20 +97,29 @@ def run_signals(
             "no ROI overlaps the image's brain mask; is it in MNI "
             "space with a correct affine?",
         )
-    if settings.smoothing_fwhm:
-        from nilearn.image import smooth_img
+    try:
+        if settings.smoothing_fwhm:
+            from nilearn.image import smooth_img
 
-        data = smooth_img(img, settings.smoothing_fwhm).get_fdata(dtype=np.float32)
-        slope, intercept = 1.0, 0.0
-    else:
-        data, slope, intercept = read_data(img)
-    signals, tsnr = roi_signals(
+            data = smooth_img(img, settings.smoothing_fwhm).get_fdata(np.float32)
+            slope, intercept = 1.0, 0.0
+        else:
+            data, slope, intercept = read_data(img)
+    except Exception as err:  # gzip, zlib, nibabel: many types for a bad file
+        raise DataFileError(
+            source,
+            f"cannot read the image data, the file is truncated or corrupt "
+            f"({type(err).__name__}: {err})",
+        ) from None
+    signals, tsnr, n_nonfinite = roi_signals(
         data, labels, len(atlas.labels), slope=slope, intercept=intercept
     )
     del data
     roi_qc["tsnr"] = tsnr
-    used = roi_qc["status"] != "empty"
-    for row in roi_qc[~used].itertuples():
+    roi_qc["n_nonfinite"] = n_nonfinite
+    _exclude_unusable(roi_qc, signals, settings.rois.min_voxels, source)
+    used = roi_qc["status"].isin(USABLE)
+    for row in roi_qc[roi_qc["status"] == "empty"].itertuples():
         logger.warning(
             "%s: ROI %s has %d brain voxel(s) (needs %d); left out of this run",
             getattr(source, "name", source),
@@ -119,43 +137,127 @@ def run_signals(
     if used.sum() < 2:
         raise DataFileError(
             source,
-            "fewer than two ROIs have brain voxels: "
-            + ", ".join(f"{r.roi}={r.n_in_brain}" for r in roi_qc.itertuples()),
+            "fewer than two ROIs have a usable signal: "
+            + ", ".join(
+                f"{r.roi}={r.n_in_brain - r.n_nonfinite} voxels ({r.status})"
+                for r in roi_qc.itertuples()
+            ),
         )
-    regressors = select_confounds(
-        confounds, settings.denoising, confounds_source or source
+    denoising = settings.denoising
+    confounds_source = confounds_source or source
+    confounds, fd_source = _with_framewise_displacement(
+        confounds, denoising, confounds_source
     )
-    keep = censoring_mask(confounds, settings.denoising)
+    if denoising.std_dvars_threshold is not None and "std_dvars" not in confounds:
+        logger.warning(
+            "%s: no std_dvars column; DVARS censoring is off for this run",
+            getattr(confounds_source, "name", confounds_source),
+        )
+    regressors = select_confounds(confounds, denoising, confounds_source)
+    keep = censoring_mask(confounds, denoising)
     kept_seconds = keep.sum() * tr
-    if kept_seconds < settings.denoising.min_remaining_seconds or keep.sum() < 3:
+    if kept_seconds < denoising.min_remaining_seconds or keep.sum() < 3:
         raise DataFileError(
             source,
             f"only {keep.sum()} of {len(keep)} volumes ({kept_seconds:g} s) remain "
-            f"after censoring (FD > {settings.denoising.fd_threshold} mm, std DVARS > "
-            f"{settings.denoising.std_dvars_threshold}); minimum is "
-            f"{settings.denoising.min_remaining_seconds:g} s",
+            f"after censoring (FD > {denoising.fd_threshold} mm, std DVARS > "
+            f"{denoising.std_dvars_threshold}); minimum is "
+            f"{denoising.min_remaining_seconds:g} s",
+        )
+    dof = degrees_of_freedom(
+        int(keep.sum()), regressors.shape[1], denoising, len(keep), tr
+    )
+    if dof < denoising.min_degrees_of_freedom:
+        raise DataFileError(
+            source,
+            f"{dof} temporal degrees of freedom left ({keep.sum()} kept volumes "
+            f"minus {regressors.shape[1]} confound regressors, the high-pass terms "
+            f"and the trend); minimum is {denoising.min_degrees_of_freedom}: use "
+            "fewer regressors (e.g. fmri.denoising.motion: 6P) or a longer run",
         )
     cleaned = clean_signals(
-        signals[:, used.to_numpy()], regressors, keep, settings.denoising, tr
+        signals[:, used.to_numpy()], regressors, keep, denoising, tr
     )
+    if not np.isfinite(cleaned).all():
+        raise DataFileError(
+            source, "denoised ROI signals are not finite (constant after cleaning?)"
+        )
     names = list(roi_qc.loc[used, "roi"])
-    fd = (
-        confounds["framewise_displacement"]
-        if "framewise_displacement" in confounds
-        else pd.Series(dtype=float)
-    )
+    fd = confounds.get("framewise_displacement", pd.Series(dtype=float))
     qc = {
         "n_volumes": int(len(keep)),
         "n_kept": int(keep.sum()),
         "kept_seconds": float(kept_seconds),
         "mean_fd": float(fd.mean()) if len(fd) else np.nan,
-        "fd_threshold": settings.denoising.fd_threshold,
-        "std_dvars_threshold": settings.denoising.std_dvars_threshold,
+        "fd_source": fd_source,
+        "fd_threshold": denoising.fd_threshold,
+        "std_dvars_threshold": denoising.std_dvars_threshold,
         "n_regressors": int(regressors.shape[1]),
+        "degrees_of_freedom": dof,
         "rois_used": ";".join(names),
         "rois_excluded": ";".join(roi_qc.loc[~used, "roi"]),
     }
     return pd.DataFrame(cleaned, columns=names), qc, roi_qc
+
+
+def _exclude_unusable(roi_qc, signals, min_voxels, source):
+    """Mark ROIs without enough finite voxels, or with a constant signal.
+
+    Sets ``roi_qc["status"]`` to ``"nonfinite"`` or ``"constant"`` in place
+    and logs each decision; such ROIs are left out like empty ones.
+    """
+    name = getattr(source, "name", source)
+    for k, row in enumerate(roi_qc.itertuples()):
+        if row.status == "empty":
+            continue
+        if row.n_nonfinite:
+            logger.warning(
+                "%s: %d voxel(s) of ROI %s hold NaN or infinite values; left out",
+                name,
+                row.n_nonfinite,
+                row.roi,
+            )
+        if row.n_in_brain - row.n_nonfinite < min_voxels:
+            status, reason = "nonfinite", "too few voxels with finite values"
+        elif not np.nanstd(signals[:, k]) > 0:
+            status, reason = "constant", "constant signal (an empty image?)"
+        else:
+            continue
+        roi_qc.loc[roi_qc["roi"] == row.roi, "status"] = status
+        logger.warning("%s: ROI %s has %s; left out", name, row.roi, reason)
+
+
+def _with_framewise_displacement(confounds, denoising, source):
+    """Confounds with a ``framewise_displacement`` column for FD censoring.
+
+    Returns
+    -------
+    confounds : pandas.DataFrame
+        The table, with FD computed from the motion parameters when the column
+        is missing and FD censoring is on (logged).
+    fd_source : str
+        ``"confounds"``, ``"computed"`` or ``"none"`` (censoring off).
+    """
+    if "framewise_displacement" in confounds:
+        return confounds, "confounds"
+    if denoising.fd_threshold is None:
+        return confounds, "none"
+    missing = [c for c in MOTION_PARAMETERS if c not in confounds]
+    if missing:
+        raise DataFileError(
+            source,
+            "no framewise_displacement column and no motion parameters "
+            f"{missing} to compute it; FD censoring needs one of them (set "
+            "fmri.denoising.fd_threshold: null to run without it)",
+        )
+    logger.warning(
+        "%s: no framewise_displacement column; computed it from the six motion "
+        "parameters (Power et al. 2012, 50 mm head radius) for FD censoring",
+        getattr(source, "name", source),
+    )
+    return confounds.assign(framewise_displacement=framewise_displacement(confounds)), (
+        "computed"
+    )
 
 
 def run_features(img, mask, confounds, tr, settings=None, **kwargs):

@@ -70,6 +70,13 @@ class DenoisingSettings(StrictModel):
         description="Refuse a run with less than this much data left after "
         "censoring (s).",
     )
+    min_degrees_of_freedom: int = Field(
+        20,
+        ge=1,
+        description="Refuse a run whose kept volumes minus regressors (confounds, "
+        "cosine high-pass terms, constant and linear trend) fall below this: "
+        "correlations of over-fitted residuals are not connectivity.",
+    )
 
 
 class ROISettings(StrictModel):

@@ -143,10 +143,14 @@ def roi_signals(data, labels, n_rois, *, slope=1.0, intercept=0.0):
     Returns
     -------
     signals : ndarray, shape (n_volumes, n_rois)
-        Mean over each ROI's voxels (NaN columns for empty ROIs, which callers
-        drop and report; they are never returned as features).
+        Mean over each ROI's voxels with finite values (NaN columns for empty
+        ROIs, which callers drop and report; they are never returned as
+        features).
     tsnr : ndarray, shape (n_rois,)
         Mean over the ROI's voxels of temporal mean / temporal SD.
+    n_nonfinite : ndarray of int, shape (n_rois,)
+        Voxels of each ROI left out because they hold NaN or infinite values
+        at some volume.
     """
     # a view, not a copy, whatever the memory order of the 4D array
     order = "F" if data.flags.f_contiguous and not data.flags.c_contiguous else "C"
@@ -154,12 +158,17 @@ def roi_signals(data, labels, n_rois, *, slope=1.0, intercept=0.0):
     label_flat = labels.ravel(order=order)
     signals = np.full((data.shape[-1], n_rois), np.nan)
     tsnr = np.full(n_rois, np.nan)
+    n_nonfinite = np.zeros(n_rois, dtype=int)
     for k in range(n_rois):
         voxels = flat[np.flatnonzero(label_flat == k + 1)].astype(np.float64)
+        finite = np.isfinite(voxels).all(axis=1)
+        n_nonfinite[k] = int((~finite).sum())
+        voxels = voxels[finite]
         if len(voxels):
             voxels = voxels * slope + intercept
             signals[:, k] = voxels.mean(axis=0)
             sd = voxels.std(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                tsnr[k] = np.nanmean(np.where(sd > 0, voxels.mean(axis=1) / sd, np.nan))
-    return signals, tsnr
+            varying = sd > 0
+            if varying.any():
+                tsnr[k] = np.mean(voxels[varying].mean(axis=1) / sd[varying])
+    return signals, tsnr, n_nonfinite

@@ -5,12 +5,22 @@ whole study can be checked in seconds before any heavy computation.
 """
 
 import json
+import re
+import warnings
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 import pandas as pd
 
 from ..exceptions import DataFileError
+
+MIN_EEG_CHANNELS = 2
+# plausible repetition times of a BOLD run (s) and mains frequencies (Hz)
+TR_RANGE = (0.1, 10.0)
+LINE_FREQUENCY_RANGE = (40.0, 70.0)
+# MNE's warning for EDF/BDF files with fewer data records than the header lists
+_TRUNCATED = re.compile(r"does not match the file size|truncat", re.IGNORECASE)
 
 
 def read_eeg_header(path):
@@ -35,20 +45,108 @@ def read_eeg_header(path):
     import mne
 
     try:
-        raw = mne.io.read_raw(path, preload=False, verbose="error")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            raw = mne.io.read_raw(path, preload=False, verbose="warning")
     except Exception as err:  # MNE raises many types for corrupt files
         reason = str(err).strip().splitlines()[0] if str(err).strip() else ""
         raise DataFileError(
             path, f"MNE cannot read this EEG file ({type(err).__name__}: {reason})"
         ) from None
+    for warning in caught:
+        if _TRUNCATED.search(str(warning.message)):
+            raise DataFileError(
+                path,
+                "the file is shorter than its header says (truncated or an "
+                f"unfinished recording: {raw.n_times / raw.info['sfreq']:.1f} s of "
+                "data present); re-export it or fix the header",
+            )
     sfreq = raw.info["sfreq"]
     if not np.isfinite(sfreq) or sfreq <= 0:
         raise DataFileError(path, f"sampling rate {sfreq} Hz in header")
     if raw.n_times == 0:
         raise DataFileError(path, "header lists no samples")
-    if "eeg" not in raw.get_channel_types(unique=True):
-        raise DataFileError(path, "no EEG channel in the recording")
+    n_eeg = raw.get_channel_types().count("eeg")
+    if n_eeg < MIN_EEG_CHANNELS:
+        raise DataFileError(
+            path,
+            f"{n_eeg} EEG channel(s); the average reference and regional "
+            f"markers need at least {MIN_EEG_CHANNELS}",
+        )
     return raw
+
+
+def read_sidecar(path):
+    """Read a BIDS JSON sidecar.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The ``.json`` file.
+
+    Returns
+    -------
+    metadata : dict
+
+    Raises
+    ------
+    DataFileError
+        If the file is not valid JSON or not a JSON object.
+    """
+    try:
+        metadata = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DataFileError(path, f"not valid JSON ({err})") from None
+    if not isinstance(metadata, dict):
+        raise DataFileError(
+            path, f"a sidecar must be a JSON object, got {type(metadata).__name__}"
+        )
+    return metadata
+
+
+def sidecar_number(metadata, key, path, *, valid, unit, hint=""):
+    """Read a numeric sidecar field and check its plausible range.
+
+    Parameters
+    ----------
+    metadata : dict
+        The sidecar's content.
+    key : str
+        Field name (``PowerLineFrequency``, ``RepetitionTime``...).
+    path : pathlib.Path
+        The sidecar (for the message).
+    valid : tuple of (float, float)
+        Inclusive range of plausible values.
+    unit : str
+        Unit BIDS prescribes for the field.
+    hint : str
+        Added to the message when the value is out of range.
+
+    Returns
+    -------
+    value : float | None
+        The value, or ``None`` when absent or ``"n/a"``.
+
+    Raises
+    ------
+    DataFileError
+        If the value is not a number or lies outside ``valid``.
+    """
+    value = metadata.get(key)
+    if value is None or value == "n/a":
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DataFileError(path, f"{key} must be a number, got {value!r}") from None
+    low, high = valid
+    if not low <= number <= high:
+        raise DataFileError(
+            path,
+            f"{key} {number:g} {unit} is outside the plausible range "
+            f"{low:g}-{high:g} {unit}{hint}",
+        )
+    return number
 
 
 def check_eeg(recording):
@@ -65,6 +163,20 @@ def check_eeg(recording):
         ``sfreq`` (Hz), ``n_channels`` (EEG channels), ``duration_s``.
     """
     raw = read_eeg_header(recording.path)
+    sidecar = recording.companions.get("sidecar")
+    if sidecar is not None:
+        metadata = read_sidecar(sidecar)
+        stated = sidecar_number(
+            metadata, "SamplingFrequency", sidecar, valid=(1.0, 1e6), unit="Hz"
+        )
+        actual = float(raw.info["sfreq"])
+        if stated is not None and not np.isclose(stated, actual, rtol=1e-3):
+            raise DataFileError(
+                sidecar,
+                f"SamplingFrequency {stated:g} Hz disagrees with the "
+                f"{actual:g} Hz of {recording.path.name}; correct the sidecar",
+            )
+        line_frequency(metadata, sidecar)
     return {
         "sfreq": float(raw.info["sfreq"]),
         "n_channels": int(len(raw.get_channel_types(picks="eeg"))),
@@ -112,9 +224,16 @@ def repetition_time(bold_img, sidecar=None):
         Repetition time (s).
     """
     if sidecar is not None:
-        meta = json.loads(sidecar.read_text())
-        if "RepetitionTime" in meta:
-            return float(meta["RepetitionTime"])
+        tr = sidecar_number(
+            read_sidecar(sidecar),
+            "RepetitionTime",
+            sidecar,
+            valid=TR_RANGE,
+            unit="s",
+            hint=" (BIDS gives it in seconds; is it in milliseconds?)",
+        )
+        if tr is not None:
+            return tr
     zooms = bold_img.header.get_zooms()
     tr = float(zooms[3]) if len(zooms) > 3 else 0.0
     units = bold_img.header.get_xyzt_units()[1]
@@ -125,7 +244,43 @@ def repetition_time(bold_img, sidecar=None):
             bold_img.get_filename(),
             "no repetition time in the header (pixdim[4] is 0) and none in a sidecar",
         )
+    if not TR_RANGE[0] <= tr <= TR_RANGE[1]:
+        raise DataFileError(
+            bold_img.get_filename(),
+            f"repetition time {tr:g} s in the header is outside the plausible "
+            f"range {TR_RANGE[0]:g}-{TR_RANGE[1]:g} s (wrong time units?)",
+        )
     return tr
+
+
+def line_frequency(metadata, sidecar):
+    """``PowerLineFrequency`` of an EEG sidecar (Hz), checked, or None.
+
+    Parameters
+    ----------
+    metadata : dict
+        The sidecar's content.
+    sidecar : pathlib.Path
+        The sidecar (for the message).
+
+    Returns
+    -------
+    frequency : float | None
+        Mains frequency in Hz; ``None`` when absent or ``"n/a"``.
+
+    Raises
+    ------
+    DataFileError
+        If the value is not a number between 40 and 70 Hz (mains is 50 or 60).
+    """
+    return sidecar_number(
+        metadata,
+        "PowerLineFrequency",
+        sidecar,
+        valid=LINE_FREQUENCY_RANGE,
+        unit="Hz",
+        hint=" (mains is 50 or 60 Hz)",
+    )
 
 
 def check_fmri(recording):

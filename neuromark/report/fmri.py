@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 
+from ..fmri.features import USABLE
+
 
 def _matrices_by_arm(values, participants, column):
     """Mean edge value per intervention as symmetric ROI x ROI frames.
@@ -195,7 +197,7 @@ def fmri_sections(tables, participants, atlas, *, sessions=("pre", "post")):
             min_voxels=("n_in_brain", "min"),
             mean_coverage=("coverage", "mean"),
             mean_tsnr=("tsnr", "mean"),
-            runs_excluded=("status", lambda s: int((s == "empty").sum())),
+            runs_excluded=("status", lambda s: int((~s.isin(USABLE)).sum())),
         )
         .reset_index()
         .round(3)
