@@ -135,6 +135,13 @@ def _add_predict(sub):
     parser.add_argument("model", type=Path, help="a prediction/models/*.skops file")
     parser.add_argument("features", type=Path, help="a features_wide.tsv table")
     parser.add_argument("--output", type=Path, help="write predictions to this TSV")
+    parser.add_argument(
+        "--max-missing",
+        type=float,
+        default=0.2,
+        help="largest fraction of the model's features a participant may lack; "
+        "fewer are imputed (with a warning), more leave the participant unscored",
+    )
 
 
 def build_parser():
@@ -282,14 +289,13 @@ def _summary(args):
 
 
 def _predict(args):
-    import pandas as pd
 
-    from .predict.persist import apply_model, load_model
+    from .predict.persist import apply_model, load_model, read_feature_table
     from .utils._files import write_tsv
 
     model, metadata = load_model(args.model)
-    wide = pd.read_csv(args.features, sep="\t", na_values=["n/a"])
-    predictions = apply_model(model, metadata, wide)
+    wide = read_feature_table(args.features)
+    predictions = apply_model(model, metadata, wide, max_missing=args.max_missing)
     if args.output:
         write_tsv(args.output, predictions, index=False)
     print(predictions.to_string(index=False))

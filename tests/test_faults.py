@@ -496,3 +496,98 @@ def test_disk_full_is_one_line(study_root, tmp_path, capsys, monkeypatch):
     # no table and no temporary file: only the streamed run log
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert [p.name for p in written] == ["neuromark.log"]
+
+
+# ---------------------------------------------------------------------------
+# Model application: one clear line per bad file
+
+
+@pytest.fixture
+def saved_model(tmp_path):
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from neuromark.predict.persist import save_model
+
+    rng = np.random.default_rng(0)
+    names = [f"eeg_f{k}_occipital_pre" for k in range(5)]
+    X = rng.normal(size=(30, 5))
+    y = (X[:, 0] + rng.normal(size=30) > 0).astype(int)
+    model = make_pipeline(SimpleImputer(), LogisticRegression()).fit(X, y)
+    path = tmp_path / "model.skops"
+    save_model(model, path, feature_names=names, metadata={"model": "logistic"})
+    wide = pd.DataFrame(X[:3], columns=names).assign(
+        participant_id=["sub-01", "sub-02", "sub-03"]
+    )
+    features = tmp_path / "features_wide.tsv"
+    wide.to_csv(features, sep="\t", index=False)
+    return path, features, wide
+
+
+def _damage_model(path, features, how):
+    import pickle
+
+    if how == "pickle":
+        path.write_bytes(pickle.dumps({"a": 1}))
+    elif how == "corrupt skops":
+        _truncate(path, 0.5)
+    elif how == "truncated json":
+        _truncate(path.with_suffix(".json"), 0.5)
+    elif how == "json of another model":
+        other = json.loads(path.with_suffix(".json").read_text())
+        other["model_sha256"] = "0" * 64
+        path.with_suffix(".json").write_text(json.dumps(other))
+    elif how == "text features":
+        table = pd.read_csv(features, sep="\t", dtype=str)
+        table.loc[1, "eeg_f2_occipital_pre"] = "high"
+        table.to_csv(features, sep="\t", index=False)
+    elif how == "binary features":
+        features.write_bytes(bytes(range(256)) * 8)
+    elif how == "no model":
+        path.unlink()
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("pickle", "not a skops model written by neuromark"),
+        ("corrupt skops", "not a skops model written by neuromark"),
+        ("truncated json", "model.json: not valid JSON"),
+        ("json of another model", "describes another model"),
+        ("text features", "non-numeric values in feature column(s)"),
+        ("binary features", "not a readable tab-separated table"),
+        ("no model", "model.skops: model file or its .json sidecar does not exist"),
+    ],
+)
+def test_bad_model_files_give_one_line(saved_model, capsys, how, message):
+    path, features, _ = saved_model
+    _damage_model(path, features, how)
+    assert main(["-q", "predict", str(path), str(features)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_features_imputed_up_to_a_fraction(saved_model, caplog):
+    from neuromark.predict.persist import apply_model, load_model
+
+    path, _, wide = saved_model
+    model, metadata = load_model(path)
+    full = apply_model(model, metadata, wide)
+    assert (full["status"] == "ok").all() and full["score"].between(0, 1).all()
+    gaps = wide.copy()
+    gaps.loc[0, "eeg_f1_occipital_pre"] = np.nan  # 1 of 5: imputed
+    gaps.loc[1, ["eeg_f1_occipital_pre", "eeg_f2_occipital_pre"]] = np.nan  # 2 of 5
+    with caplog.at_level("WARNING", logger="neuromark"):
+        scored = apply_model(model, metadata, gaps, max_missing=0.2)
+    assert scored["status"].tolist()[0] == "imputed"
+    assert scored["status"].tolist()[1].startswith("refused: 2 of 5 features")
+    assert np.isnan(scored["score"].iloc[1]) and scored["score"].iloc[0] > 0
+    assert scored["score"].iloc[2] == full["score"].iloc[2]
+    assert "sub-01: 1 of 5 features missing, imputed by the model: eeg_f1" in (
+        caplog.text
+    )
+    dropped = apply_model(model, metadata, wide.drop(columns="eeg_f4_occipital_pre"))
+    assert (dropped["n_missing_features"] == 1).all()
+    assert (dropped["status"] == "imputed").all()
