@@ -24,7 +24,7 @@ import pandas as pd
 
 from ..atlases import read_eeg_regions
 from ..exceptions import DataFileError
-from ..io.checks import line_frequency, read_sidecar
+from ..io.checks import line_frequency, read_metadata
 from ..utils._logging import logger
 from . import spectral
 from .connectivity import region_connectivity
@@ -254,10 +254,7 @@ def extract_eeg_features(
 
 def read_line_frequency(recording):
     """Mains frequency from the EEG sidecar (``PowerLineFrequency``), or None."""
-    sidecar = recording.companions.get("sidecar")
-    if sidecar is None:
-        return None
-    return line_frequency(read_sidecar(sidecar), sidecar)
+    return line_frequency(read_metadata(recording))
 
 
 def recording_features(recording, settings=None):
@@ -279,9 +276,9 @@ def recording_features(recording, settings=None):
     spectra : pandas.DataFrame
         Regional spectra with the unit's identifiers.
     """
-    from ..io import read_eeg_header
+    from ..io import read_eeg_recording
 
-    raw = read_eeg_header(recording.path)
+    raw = read_eeg_recording(recording)
     features, qc, spectra = extract_eeg_features(
         raw, settings, line_freq=read_line_frequency(recording), return_spectra=True
     )

@@ -13,7 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import DataFileError
+from ..io.checks import MIN_EEG_CHANNELS
 from ..utils._logging import logger
+from .channels import standardize_channels
 
 UV = 1e-6
 
@@ -132,9 +134,14 @@ def preprocess(raw, settings, *, line_freq=None):
     epochs : mne.Epochs
         Clean epochs, EEG channels only.
     qc : dict
-        ``sfreq``, ``n_channels``, ``bad_channels`` (name: criterion),
-        ``notch_hz``, ``reference``, ``montage``, ``n_epochs``,
-        ``n_epochs_rejected``, ``clean_seconds``.
+        ``sfreq``, ``n_channels``, ``bad_channels`` (name: criterion, where
+        ``channels.tsv`` marks those the lab declared bad), ``notch_hz``,
+        ``reference``, ``montage``, ``n_epochs`` (kept),
+        ``n_epochs_rejected`` (peak-to-peak), ``n_epochs_bad_annotation``
+        (overlapping ``BAD_`` annotations), ``clean_seconds`` and the
+        channel names and types (``channels_renamed``, ``non_eeg_channels``
+        typed by the file, ``channels.tsv`` or their name, and
+        ``channels_not_in_montage``).
 
     Raises
     ------
@@ -145,7 +152,29 @@ def preprocess(raw, settings, *, line_freq=None):
     import mne
 
     source = _source(raw)
-    raw = raw.copy().pick("eeg").load_data(verbose="error")
+    raw = raw.copy()
+    channels = standardize_channels(
+        raw,
+        mne.channels.make_standard_montage(settings.montage).ch_names,
+        rename=settings.rename_channels,
+        source=source,
+    )
+    non_eeg = {
+        ch: kind
+        for ch, kind in zip(raw.ch_names, raw.get_channel_types())
+        if kind != "eeg"
+    }
+    raw.pick("eeg")
+    if len(raw.ch_names) < MIN_EEG_CHANNELS:
+        raise DataFileError(
+            source,
+            f"{len(raw.ch_names)} EEG channel(s) after typing EOG/ECG/EMG and "
+            f"off-montage channels; at least {MIN_EEG_CHANNELS} are needed",
+        )
+    # bad channels declared by the lab (channels.tsv status=bad, via mne-bids)
+    declared = dict.fromkeys(raw.info["bads"], "channels.tsv")
+    raw.info["bads"] = []
+    raw.load_data(verbose="error")
     # per-channel finiteness; no full copy of the data is kept alive
     finite = np.isfinite(raw.get_data()).all(axis=1)
     if not finite.any() and not np.isfinite(raw.get_data()).any():
@@ -186,11 +215,12 @@ def preprocess(raw, settings, *, line_freq=None):
         if notch_hz:
             raw.notch_filter(notch_hz, verbose="error")
 
-    bads = {}
+    bads = dict(declared)
     if settings.bad_channels.detect:
-        bads = find_bad_channels(
+        detected = find_bad_channels(
             raw.get_data(), raw.ch_names, settings.bad_channels, sfreq
         )
+        bads = declared | {ch: why for ch, why in detected.items() if ch not in bads}
         for name in nan_channels:
             bads.setdefault(name, "nan")
         fraction = len(bads) / len(raw.ch_names)
@@ -201,14 +231,14 @@ def preprocess(raw, settings, *, line_freq=None):
                 f"({dict(bads)}); more than the allowed "
                 f"{settings.bad_channels.max_fraction:.0%}",
             )
-        if bads:
-            raw.info["bads"] = list(bads)
-            raw.interpolate_bads(reset_bads=True, verbose="error")
     elif nan_channels:
         raise DataFileError(
             source,
             f"channel(s) {nan_channels} contain NaN and bad-channel detection is off",
         )
+    if bads:
+        raw.info["bads"] = list(bads)
+        raw.interpolate_bads(reset_bads=True, verbose="error")
     if settings.reference == "average":
         raw.set_eeg_reference("average", projection=False, verbose="error")
     elif settings.reference:
@@ -217,6 +247,9 @@ def preprocess(raw, settings, *, line_freq=None):
     epochs = mne.make_fixed_length_epochs(
         raw, duration=settings.epoch_length, preload=True, verbose="error"
     )
+    # segments overlapping BAD_ annotations are dropped when the epochs are made
+    n_segments = len(epochs.drop_log)
+    n_annotated = n_segments - len(epochs)
     n_total = len(epochs)
     if settings.reject_ptp_uv is not None:
         epochs.drop_bad(reject={"eeg": settings.reject_ptp_uv * UV}, verbose="error")
@@ -224,9 +257,10 @@ def preprocess(raw, settings, *, line_freq=None):
     if clean_seconds < settings.min_clean_seconds or len(epochs) == 0:
         raise DataFileError(
             source,
-            f"only {clean_seconds:g} s of clean data ({len(epochs)} of {n_total} "
-            f"epochs kept at {settings.reject_ptp_uv} µV peak-to-peak); "
-            f"minimum is {settings.min_clean_seconds:g} s",
+            f"only {clean_seconds:g} s of clean data ({len(epochs)} of {n_segments} "
+            f"epochs kept: {n_annotated} in BAD_ annotations, "
+            f"{n_total - len(epochs)} over {settings.reject_ptp_uv} µV "
+            f"peak-to-peak); minimum is {settings.min_clean_seconds:g} s",
         )
     qc = {
         "sfreq": float(sfreq),
@@ -237,7 +271,11 @@ def preprocess(raw, settings, *, line_freq=None):
         "montage": montage,
         "n_epochs": len(epochs),
         "n_epochs_rejected": n_total - len(epochs),
+        "n_epochs_bad_annotation": n_annotated,
         "clean_seconds": clean_seconds,
+        "channels_renamed": channels["renamed"],
+        "non_eeg_channels": non_eeg,
+        "channels_not_in_montage": channels["not_in_montage"],
     }
     logger.debug("%s: %s", source.name, qc)
     return epochs, qc

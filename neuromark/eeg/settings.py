@@ -109,6 +109,12 @@ class PreprocessingSettings(StrictModel):
         description="MNE built-in montage used when the file has no "
         "electrode positions (needed for interpolation and topomaps).",
     )
+    rename_channels: dict[str, str] = Field(
+        default_factory=dict,
+        description="Rename channels before anything else (e.g. {'EXG1': 'VEOG'}). "
+        "Names are then matched to the montage case-insensitively, with common "
+        "prefixes and reference suffixes removed ('EEG Fp1-REF' -> Fp1).",
+    )
     resample_sfreq: float | None = Field(
         None, gt=0, description="Resample to this rate (Hz); null keeps the original."
     )

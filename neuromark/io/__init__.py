@@ -16,6 +16,8 @@ from .checks import (
     check_recording,
     read_confounds,
     read_eeg_header,
+    read_eeg_recording,
+    read_metadata,
 )
 from .participants import (
     check_participant_id,
@@ -43,5 +45,7 @@ __all__ = [
     "pain_reduction",
     "read_confounds",
     "read_eeg_header",
+    "read_eeg_recording",
+    "read_metadata",
     "read_participants",
 ]

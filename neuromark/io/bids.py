@@ -227,15 +227,65 @@ def fmri_companions(bold):
     return companions
 
 
-def _eeg_companions(path):
-    base = path.name[: path.name.rindex("_eeg")]
+def _entities(name):
+    """``({entity: label}, suffix)`` of a BIDS file name (extension removed)."""
+    stem = name.split(".", 1)[0]
+    *pairs, suffix = stem.split("_")
+    entities = dict(pair.split("-", 1) for pair in pairs if "-" in pair)
+    return entities, suffix
+
+
+def inherited_files(path, root, suffix, extension):
+    """Files that apply to ``path`` by the BIDS inheritance principle.
+
+    A metadata file applies when it lies in the data file's folder or one of
+    its parents up to the BIDS root, has the given suffix and extension, and
+    its entities are a subset of the data file's (``task-rest_eeg.json`` at
+    the root applies to every resting EEG recording).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The data file.
+    root : pathlib.Path
+        The BIDS root.
+    suffix, extension : str
+        E.g. ``"eeg"`` and ``".json"``, or ``"channels"`` and ``".tsv"``.
+
+    Returns
+    -------
+    files : list of pathlib.Path
+        Applicable files, nearest first (the nearest wins; JSON levels merge).
+    """
+    entities, _ = _entities(path.name)
+    found = []
+    folder = path.parent
+    while True:
+        for candidate in sorted(folder.glob(f"*_{suffix}{extension}")):
+            theirs, their_suffix = _entities(candidate.name)
+            if their_suffix == suffix and theirs.items() <= entities.items():
+                found.append(candidate)
+        if folder == root or root not in folder.parents:
+            break
+        folder = folder.parent
+    return found
+
+
+def _eeg_companions(path, root):
+    """Sidecar (with inherited levels), channels, electrodes and events files."""
     companions = {}
-    channels = path.with_name(base + "_channels.tsv")
-    if channels.is_file():
-        companions["channels"] = channels
-    sidecar = path.with_name(base + "_eeg.json")
-    if sidecar.is_file():
-        companions["sidecar"] = sidecar
+    for key, (suffix, extension) in {
+        "sidecar": ("eeg", ".json"),
+        "channels": ("channels", ".tsv"),
+        "electrodes": ("electrodes", ".tsv"),
+        "coordsystem": ("coordsystem", ".json"),
+        "events": ("events", ".tsv"),
+    }.items():
+        files = inherited_files(path, root, suffix, extension)
+        if files:
+            companions[key] = files[0]
+        if key == "sidecar":  # every JSON level counts (cache keys, metadata)
+            companions |= {f"sidecar.{k}": f for k, f in enumerate(files[1:], 1)}
     return companions
 
 
@@ -246,7 +296,10 @@ def _discover_eeg(root, pid, session, task):
         return None, f"several resting EEG files, cannot choose: {names}"
     if not files:
         return None, "no resting EEG file"
-    return Recording(pid, session, "eeg", files[0], _eeg_companions(files[0])), None
+    recording = Recording(
+        pid, session, "eeg", files[0], _eeg_companions(files[0], root)
+    )
+    return recording, None
 
 
 def _discover_fmri(fmriprep, pid, session, task, space):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataFileError
+from ..utils._logging import logger
 
 MIN_EEG_CHANNELS = 2
 # plausible repetition times of a BOLD run (s) and mains frequencies (Hz)
@@ -76,6 +77,49 @@ def read_eeg_header(path):
     return raw
 
 
+def read_eeg_recording(recording):
+    """Open a BIDS EEG recording with mne-bids (not preloaded).
+
+    mne-bids applies what the lab wrote beside the data: channel types and
+    ``status=bad`` from ``channels.tsv`` (bad channels land in
+    ``raw.info["bads"]``), electrode positions from ``electrodes.tsv``,
+    events and ``BAD_`` segments from ``events.tsv`` as annotations, and the
+    sidecar's mains frequency, with sidecars inherited from parent folders.
+
+    Parameters
+    ----------
+    recording : neuromark.io.Recording
+        An EEG recording found by discovery.
+
+    Returns
+    -------
+    raw : mne.io.BaseRaw
+
+    Raises
+    ------
+    DataFileError
+        If mne-bids cannot read it (the reason is its first line); its
+        warnings are logged.
+    """
+    import mne_bids
+
+    path = recording.path
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            bids_path = mne_bids.get_bids_path_from_fname(path)
+            raw = mne_bids.read_raw_bids(bids_path, verbose="error")
+    except Exception as err:  # mne-bids and MNE raise many types
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise DataFileError(
+            path,
+            f"mne-bids cannot read this recording ({type(err).__name__}: {reason})",
+        ) from None
+    for warning in caught:
+        logger.info("%s: mne-bids: %s", path.name, str(warning.message).strip())
+    return raw
+
+
 def read_sidecar(path):
     """Read a BIDS JSON sidecar.
 
@@ -104,17 +148,38 @@ def read_sidecar(path):
     return metadata
 
 
-def sidecar_number(metadata, key, path, *, valid, unit, hint=""):
+def read_metadata(recording):
+    """JSON sidecars of a recording, nearest first (BIDS inheritance).
+
+    Parameters
+    ----------
+    recording : neuromark.io.Recording
+        A recording whose companions include ``sidecar`` and possibly
+        inherited levels ``sidecar.1``, ``sidecar.2``... (see
+        :func:`neuromark.io.bids.inherited_files`).
+
+    Returns
+    -------
+    levels : list of (pathlib.Path, dict)
+        Each sidecar and its content; a key's value is taken from the first
+        level that has it.
+    """
+    keys = [k for k in recording.companions if k.split(".")[0] == "sidecar"]
+    keys.sort(key=lambda k: int(k.split(".")[1]) if "." in k else 0)
+    return [
+        (recording.companions[k], read_sidecar(recording.companions[k])) for k in keys
+    ]
+
+
+def sidecar_number(levels, key, *, valid, unit, hint=""):
     """Read a numeric sidecar field and check its plausible range.
 
     Parameters
     ----------
-    metadata : dict
-        The sidecar's content.
+    levels : list of (pathlib.Path, dict)
+        Sidecars nearest first (:func:`read_metadata`).
     key : str
         Field name (``PowerLineFrequency``, ``RepetitionTime``...).
-    path : pathlib.Path
-        The sidecar (for the message).
     valid : tuple of (float, float)
         Inclusive range of plausible values.
     unit : str
@@ -130,8 +195,10 @@ def sidecar_number(metadata, key, path, *, valid, unit, hint=""):
     Raises
     ------
     DataFileError
-        If the value is not a number or lies outside ``valid``.
+        Naming the sidecar that holds the value, if it is not a number or
+        lies outside ``valid``.
     """
+    path, metadata = next(((p, m) for p, m in levels if key in m), (None, {}))
     value = metadata.get(key)
     if value is None or value == "n/a":
         return None
@@ -163,20 +230,17 @@ def check_eeg(recording):
         ``sfreq`` (Hz), ``n_channels`` (EEG channels), ``duration_s``.
     """
     raw = read_eeg_header(recording.path)
-    sidecar = recording.companions.get("sidecar")
-    if sidecar is not None:
-        metadata = read_sidecar(sidecar)
-        stated = sidecar_number(
-            metadata, "SamplingFrequency", sidecar, valid=(1.0, 1e6), unit="Hz"
+    levels = read_metadata(recording)
+    stated = sidecar_number(levels, "SamplingFrequency", valid=(1.0, 1e6), unit="Hz")
+    actual = float(raw.info["sfreq"])
+    if stated is not None and not np.isclose(stated, actual, rtol=1e-3):
+        source = next(p for p, m in levels if "SamplingFrequency" in m)
+        raise DataFileError(
+            source,
+            f"SamplingFrequency {stated:g} Hz disagrees with the "
+            f"{actual:g} Hz of {recording.path.name}; correct the sidecar",
         )
-        actual = float(raw.info["sfreq"])
-        if stated is not None and not np.isclose(stated, actual, rtol=1e-3):
-            raise DataFileError(
-                sidecar,
-                f"SamplingFrequency {stated:g} Hz disagrees with the "
-                f"{actual:g} Hz of {recording.path.name}; correct the sidecar",
-            )
-        line_frequency(metadata, sidecar)
+    line_frequency(levels)
     return {
         "sfreq": float(raw.info["sfreq"]),
         "n_channels": int(len(raw.get_channel_types(picks="eeg"))),
@@ -225,9 +289,8 @@ def repetition_time(bold_img, sidecar=None):
     """
     if sidecar is not None:
         tr = sidecar_number(
-            read_sidecar(sidecar),
+            [(sidecar, read_sidecar(sidecar))],
             "RepetitionTime",
-            sidecar,
             valid=TR_RANGE,
             unit="s",
             hint=" (BIDS gives it in seconds; is it in milliseconds?)",
@@ -253,15 +316,13 @@ def repetition_time(bold_img, sidecar=None):
     return tr
 
 
-def line_frequency(metadata, sidecar):
-    """``PowerLineFrequency`` of an EEG sidecar (Hz), checked, or None.
+def line_frequency(levels):
+    """``PowerLineFrequency`` of an EEG recording (Hz), checked, or None.
 
     Parameters
     ----------
-    metadata : dict
-        The sidecar's content.
-    sidecar : pathlib.Path
-        The sidecar (for the message).
+    levels : list of (pathlib.Path, dict)
+        Its sidecars, nearest first (:func:`read_metadata`).
 
     Returns
     -------
@@ -274,9 +335,8 @@ def line_frequency(metadata, sidecar):
         If the value is not a number between 40 and 70 Hz (mains is 50 or 60).
     """
     return sidecar_number(
-        metadata,
+        levels,
         "PowerLineFrequency",
-        sidecar,
         valid=LINE_FREQUENCY_RANGE,
         unit="Hz",
         hint=" (mains is 50 or 60 Hz)",
