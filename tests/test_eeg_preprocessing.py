@@ -64,8 +64,10 @@ def test_clean_recording_has_no_bad_channel():
             r"recording of 3.0 s is shorter than one 4 s epoch",
         ),
         (
-            lambda raw: raw.rename_channels({"Cz": "XYZ"}),
-            r"channel\(s\) \['XYZ'\] are not in the 'colin27_1020' montage",
+            lambda raw: raw.rename_channels(
+                {ch: f"X{k}" for k, ch in enumerate(CHANNELS[1:])}
+            ),
+            r"1 EEG channel\(s\) after typing EOG/ECG/EMG and off-montage",
         ),
         (lambda raw: raw._data.fill(np.nan), r"every EEG sample is NaN"),
         (lambda raw: raw._data[:12].fill(0.0), r"12 of 32 channels are bad"),
@@ -157,3 +159,62 @@ def test_resampling_keeps_spectral_markers():
     assert ours["paf", "occipital"] == pytest.approx(
         reference["paf", "occipital"], abs=0.1
     )
+
+
+def test_channel_names_as_labs_write_them():
+    """Upper case, prefixes and reference suffixes map onto the montage."""
+    raw = _raw(seed=4)
+    reference, _ = preprocess(raw, PreprocessingSettings(), line_freq=50.0)
+    names = {
+        "Fp1": "FP1",
+        "Pz": "PZ",
+        "O1": "EEG O1-REF",
+        "Cz": "EEG:Cz",
+        "T7": "t7-LE",
+        "F8": "EXG1",
+    }
+    raw.rename_channels(names)
+    settings = PreprocessingSettings(rename_channels={"EXG1": "F8"})
+    epochs, qc = preprocess(raw, settings, line_freq=50.0)
+    assert epochs.ch_names == reference.ch_names
+    np.testing.assert_allclose(epochs.get_data(), reference.get_data())
+    renamed = {old: new for new, old in names.items()}
+    assert qc["channels_renamed"] == {"EXG1": "F8"} | {
+        k: v for k, v in renamed.items() if k != "EXG1"
+    }
+    assert qc["non_eeg_channels"] == {} and qc["channels_not_in_montage"] == []
+
+
+def test_eog_ecg_channels_and_unknown_names_are_typed_not_refused(caplog):
+    raw = _raw(seed=4)
+    extra = mne.io.RawArray(
+        np.random.default_rng(1).normal(0, 20e-6, (3, raw.n_times)),
+        mne.create_info(["VEOG", "EKG", "Photic"], SFREQ, "eeg"),
+        verbose="error",
+    )
+    raw.add_channels([extra])
+    with caplog.at_level("WARNING", logger="neuromark"):
+        epochs, qc = preprocess(raw, PreprocessingSettings(), line_freq=50.0)
+    assert epochs.ch_names == list(CHANNELS)
+    assert qc["non_eeg_channels"] == {"VEOG": "eog", "EKG": "ecg", "Photic": "misc"}
+    assert qc["channels_not_in_montage"] == ["Photic"]
+    assert "Photic" in caplog.text
+    with pytest.raises(DataFileError, match=r"names channel\(s\) \['Nope'\]"):
+        preprocess(raw, PreprocessingSettings(rename_channels={"Nope": "Cz"}))
+    raw.rename_channels({"Fz": "FZ-REF", "Photic": "Fz"})
+    with pytest.raises(DataFileError, match=r"several channels map to \['Fz'\]"):
+        preprocess(raw, PreprocessingSettings())
+
+
+def test_epochs_in_bad_annotations_are_counted():
+    raw = _raw(seconds=48.0, seed=4)  # 12 epochs of 4 s
+    raw.set_annotations(mne.Annotations([2.0, 20.0], [10.0, 3.0], ["BAD_move"] * 2))
+    settings = PreprocessingSettings(min_clean_seconds=8.0)
+    epochs, qc = preprocess(raw, settings, line_freq=50.0)
+    # [2, 12) touches epochs 0-2, [20, 23) touches epoch 5: 4 of 12 dropped
+    assert qc["n_epochs_bad_annotation"] == 4
+    assert qc["n_epochs"] + qc["n_epochs_rejected"] == 8
+    assert qc["clean_seconds"] == 4.0 * qc["n_epochs"]
+    short = PreprocessingSettings(min_clean_seconds=40.0)
+    with pytest.raises(DataFileError, match=r"of 12 epochs kept: 4 in BAD_"):
+        preprocess(raw, short, line_freq=50.0)

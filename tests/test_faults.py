@@ -20,6 +20,7 @@ import yaml
 
 from neuromark.cli import main
 from neuromark.fmri import read_atlas
+from neuromark.simulation import CHANNELS
 
 FMRIPREP = "derivatives/fmriprep"
 STEPS = ["discover", "check", "eeg", "fmri"]
@@ -591,3 +592,101 @@ def test_missing_features_imputed_up_to_a_fraction(saved_model, caplog):
     dropped = apply_model(model, metadata, wide.drop(columns="eeg_f4_occipital_pre"))
     assert (dropped["n_missing_features"] == 1).all()
     assert (dropped["status"] == "imputed").all()
+
+
+# ---------------------------------------------------------------------------
+# A study as labs write it: four formats, inherited sidecars, typed channels
+
+
+def _convert(root, sub, ses, extension):
+    """Rewrite one EDF recording in another format (same data, same entities)."""
+    edf = _eeg(root, sub, ses)
+    raw = mne.io.read_raw_edf(edf, preload=True, verbose="error")
+    target = edf.with_suffix(extension)
+    if extension == ".fif":
+        target = edf.with_name(edf.name.replace("_eeg.edf", "_eeg.fif"))
+        raw.save(target, fmt="double", verbose="error")
+    else:
+        mne.export.export_raw(target, raw, verbose="error")
+    edf.unlink()
+    return target
+
+
+def _labs_study(root):
+    """Damage-free variations that real studies have; returns what to expect."""
+    _convert(root, "sub-01", "pre", ".vhdr")
+    _convert(root, "sub-02", "pre", ".set")
+    _convert(root, "sub-03", "pre", ".fif")
+    # sub-04 inherits its sidecar (60 Hz mains) from the study root
+    for ses in ("pre", "post"):
+        sidecar = _eeg(root, "sub-04", ses, "eeg.json")
+        inherited = json.loads(sidecar.read_text())
+        sidecar.unlink()
+    (root / "task-rest_eeg.json").write_text(
+        json.dumps(inherited | {"PowerLineFrequency": 60.0})
+    )
+    # sub-05 pre: channels.tsv types Fp1 as EOG and declares AF3 bad
+    channels = _eeg(root, "sub-05", "pre", "channels.tsv")
+    table = pd.read_csv(channels, sep="\t", dtype=str)
+    table.loc[table["name"] == "Fp1", "type"] = "EOG"
+    table.loc[table["name"] == "AF3", "status"] = "bad"
+    table.to_csv(channels, sep="\t", index=False)
+    # sub-06 pre: upper-case names in the file and in channels.tsv
+    edf = _eeg(root, "sub-06", "pre")
+    raw = mne.io.read_raw_edf(edf, preload=True, verbose="error")
+    raw.rename_channels(str.upper)
+    mne.export.export_raw(edf, raw, overwrite=True, verbose="error")
+    channels = _eeg(root, "sub-06", "pre", "channels.tsv")
+    table = pd.read_csv(channels, sep="\t", dtype=str)
+    table["name"] = table["name"].str.upper()
+    table.to_csv(channels, sep="\t", index=False)
+    # sub-01 post: a BAD_ segment in events.tsv (12 s: at least 3 epochs)
+    pd.DataFrame(
+        {"onset": [10.0], "duration": [12.0], "trial_type": ["BAD_movement"]}
+    ).to_csv(_eeg(root, "sub-01", "post", "events.tsv"), sep="\t", index=False)
+
+
+def test_study_as_labs_write_it(study_copy, tmp_path):
+    from neuromark.pipeline import make_config, run_pipeline
+
+    reference = run_pipeline(
+        make_config(
+            bids_root=study_copy, output_dir=tmp_path / "ref", modalities=["eeg"]
+        ),
+        steps=STEPS[:3],
+    )["features_long"]
+    _labs_study(study_copy)
+    result = run_pipeline(
+        make_config(
+            bids_root=study_copy, output_dir=tmp_path / "out", modalities=["eeg"]
+        ),
+        steps=STEPS[:3],
+    )
+    assert result["errors"].empty, result["errors"]
+    recordings = result["recordings"]
+    suffixes = {p.rsplit(".", 1)[1] for p in recordings["path"]}
+    assert suffixes == {"vhdr", "set", "fif", "edf"}
+    qc = result["eeg_qc"].set_index(["participant_id", "session"])
+    assert len(qc) == 12
+    assert qc.loc[("sub-04", "pre"), "notch_hz"] == "60;120"
+    assert qc.loc[("sub-03", "pre"), "notch_hz"] == "50;100"
+    assert "AF3:channels.tsv" in qc.loc[("sub-05", "pre"), "bad_channels"]
+    assert qc.loc[("sub-05", "pre"), "non_eeg_channels"] == "Fp1:eog"
+    assert qc.loc[("sub-05", "pre"), "n_channels"] == 31
+    assert qc.loc[("sub-06", "pre"), "channels_renamed"].split(";") == [
+        f"{ch.upper()}:{ch}" for ch in CHANNELS if ch != ch.upper()
+    ]
+    assert qc.loc[("sub-01", "post"), "n_epochs_bad_annotation"] >= 3
+    assert qc.loc[("sub-01", "pre"), "n_epochs_bad_annotation"] == 0
+    # the same data in another format or spelling gives the same markers
+    long = result["features_long"]
+    for sub in ("sub-01", "sub-02", "sub-03", "sub-06"):
+        ours = long[(long["participant_id"] == sub) & (long["session"] == "pre")]
+        theirs = reference[
+            (reference["participant_id"] == sub) & (reference["session"] == "pre")
+        ]
+        merged = ours.merge(theirs, on=["feature", "location"])
+        assert len(merged) == len(theirs)
+        np.testing.assert_allclose(
+            merged["value_x"], merged["value_y"], rtol=2e-3, atol=1e-6
+        )
