@@ -1,5 +1,7 @@
 """Report sections of the pre/post statistics."""
 
+from html import escape as html_escape
+
 
 def _top(results, q, columns, top=8):
     ordered = results.sort_values(["intervention", q])
@@ -138,7 +140,7 @@ def prediction_sections(metrics, oof=None, null=None, importance=None, settings=
     note = (
         "<p class='note'>Repeated stratified K-fold grouped by participant; every "
         "data-dependent step is fitted inside each training fold "
-        f"({_in_fold_steps(settings)}). AUC with a "
+        f"({html_escape(_in_fold_steps(settings))}). AUC with a "
         "participant-bootstrap 95 % CI (widened to the permutation null's spread, "
         "since the bootstrap alone ignores refitting) and a label-permutation p. "
         "Baselines: "
