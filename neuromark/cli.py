@@ -13,7 +13,7 @@ from . import __version__
 from .exceptions import NeuromarkError
 from .utils._logging import set_log_level
 
-DEMO_PARTICIPANTS = 12
+DEMO_PARTICIPANTS = 16  # four per arm of the realistic preset
 _FILE_SYSTEM_ERRORS = {
     errno.ENOSPC,
     errno.EDQUOT,
@@ -40,11 +40,22 @@ def _add_simulate(sub):
     parser.add_argument(
         "--baseline-effect",
         type=float,
-        default=0.5,
-        help="scale of responders' prognostic baseline differences",
+        help="scale of responders' prognostic baseline differences "
+        "(default: 0.5 idealised, 1 realistic)",
     )
     parser.add_argument(
-        "--interventions", nargs="+", default=["TENS", "NIBS", "mindfulness"]
+        "--preset",
+        choices=["idealised", "realistic"],
+        default="idealised",
+        help="generative model: idealised (large clean effects, for unit tests) "
+        "or realistic (effects of the size trials report, sham arm, site "
+        "effects, artefacts; see neuromark.simulation.presets)",
+    )
+    parser.add_argument(
+        "--interventions",
+        nargs="+",
+        help="treatment arms (default: TENS NIBS mindfulness, plus sham when "
+        "realistic)",
     )
     parser.add_argument(
         "--modalities", nargs="+", choices=["eeg", "fmri"], default=["eeg", "fmri"]
@@ -92,7 +103,9 @@ def _add_run(sub):
 
 def _add_demo(sub):
     parser = sub.add_parser(
-        "demo", help="simulate the built-in study and run the default pipeline on it"
+        "demo",
+        help="simulate a realistic study (small effects, sham arm, artefacts) and "
+        "run the default pipeline on it",
     )
     parser.add_argument(
         "--output",
@@ -180,6 +193,7 @@ def _simulate(args):
         seed=args.seed,
         effect_size=args.effect_size,
         baseline_effect=args.baseline_effect,
+        preset=args.preset,
         interventions=args.interventions,
         modalities=args.modalities,
         eeg_duration=args.eeg_duration,
@@ -246,6 +260,7 @@ def _demo(args):
             bids_root,
             n_participants=args.participants,
             seed=args.seed,
+            preset="realistic",
             missing_rate=0.05,
             n_jobs=args.n_jobs,
         )

@@ -67,7 +67,7 @@ def test_demo_leaves_outputs(tmp_path, capsys):
     out = tmp_path / "demo"
     assert (
         main(
-            ["-q", "demo", "--output", str(out), "--participants", "6", "--n-jobs", "1"]
+            ["-q", "demo", "--output", str(out), "--participants", "8", "--n-jobs", "1"]
         )
         == 0
     )
@@ -81,4 +81,4 @@ def test_demo_leaves_outputs(tmp_path, capsys):
     ):
         assert (out / "derivatives" / name).is_file()
     summary = pd.read_csv(out / "derivatives/dataset_summary.tsv", sep="\t")
-    assert len(summary) == 6
+    assert len(summary) == 8

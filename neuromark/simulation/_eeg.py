@@ -69,6 +69,14 @@ MUSCLE_RMS_UV = 12.0
 NOISY_CHANNEL_RMS_UV = 40.0
 VOLUME_CONDUCTION_M = 0.05  # width of the Gaussian mixing kernel of the background
 ELECTRODE_GAIN_SD = 0.1  # log-normal spread of electrode gains (impedance, contact)
+# plan keys of the realistic preset that are arguments of simulate_eeg_data
+REALISTIC_KEYS = (
+    "coupling",
+    "coupling_lag_s",
+    "blink_rate_hz",
+    "muscle_bursts_per_min",
+    "movement_per_min",
+)
 
 
 def channel_positions(channels=CHANNELS, montage=MONTAGE):
@@ -180,6 +188,11 @@ def simulate_eeg_data(
     noisy_channels=(),
     artifacts=True,
     channels=CHANNELS,
+    coupling=0.0,
+    coupling_lag_s=0.015,
+    blink_rate_hz=None,
+    muscle_bursts_per_min=None,
+    movement_per_min=0.0,
 ):
     """Simulate resting EEG data with known spectral parameters.
 
@@ -207,6 +220,19 @@ def simulate_eeg_data(
     channels : sequence of str
         10-20/10-10 channel names (must include Fp1, Fp2, Fz, F3, F4, C3, C4,
         T7, T8, O1, Oz and O2, which anchor the topographies).
+    coupling : float
+        Share (0-1) of the frontal alpha source's variance that is a copy of
+        the posterior alpha source delayed by ``coupling_lag_s``: lagged,
+        non-zero-phase coupling that volume conduction cannot produce.
+    coupling_lag_s : float
+        Delay of that copy (s).
+    blink_rate_hz : float | None
+        Blinks per second (``None``: eyes-closed rate of 0.05 Hz).
+    muscle_bursts_per_min : float | None
+        Rate of 1-s temporal muscle bursts (``None``: exactly two bursts).
+    movement_per_min : float
+        Rate of 1-4 s movement artefacts: slow deflections of 150-400 µV with
+        a random topography, which peak-to-peak rejection removes.
 
     Returns
     -------
@@ -246,6 +272,10 @@ def simulate_eeg_data(
     central_r = _topography(positions, at("C4"), 0.035)
 
     alpha_sources = narrowband_noise(rng, 2, n_times, sfreq, paf, ALPHA_SD_HZ)
+    if coupling > 0:
+        lagged = np.roll(alpha_sources[0], int(round(coupling_lag_s * sfreq)))
+        mixed = np.sqrt(coupling) * lagged + np.sqrt(1 - coupling) * alpha_sources[1]
+        alpha_sources[1] = mixed / mixed.std()
     beta_sources = narrowband_noise(rng, 2, n_times, sfreq, BETA_CENTER_HZ, BETA_SD_HZ)
     alpha = ALPHA_RMS_UV * alpha_gain * np.outer(occipital, alpha_sources[0])
     frontal_alpha = (
@@ -267,7 +297,8 @@ def simulate_eeg_data(
     artifact = np.zeros((n_channels, n_times))
     if artifacts:
         eyes = _topography(positions, at("Fp1", "Fp2"), 0.04)
-        n_blinks = rng.poisson(BLINK_RATE_HZ * duration)
+        rate = BLINK_RATE_HZ if blink_rate_hz is None else blink_rate_hz
+        n_blinks = rng.poisson(rate * duration)
         width = int(0.3 * sfreq)
         shape = np.hanning(width)
         for onset in rng.integers(0, max(n_times - width, 1), n_blinks):
@@ -277,13 +308,26 @@ def simulate_eeg_data(
             _topography(positions, at("T8"), 0.03),
         )
         burst = int(sfreq)
-        for onset in rng.integers(0, max(n_times - burst, 1), 2):
+        n_bursts = (
+            2
+            if muscle_bursts_per_min is None
+            else rng.poisson(muscle_bursts_per_min * duration / 60)
+        )
+        for onset in rng.integers(0, max(n_times - burst, 1), n_bursts):
             emg = _shaped_noise(
                 rng, 1, burst, sfreq, lambda f: (f > 25.0).astype(float)
             )[0]
             artifact[:, onset : onset + burst] += MUSCLE_RMS_UV * np.outer(
                 temporal, emg
             )
+        if movement_per_min:
+            for _ in range(rng.poisson(movement_per_min * duration / 60)):
+                width = int(rng.uniform(1.0, 4.0) * sfreq)
+                onset = int(rng.integers(0, max(n_times - width, 1)))
+                topography = rng.normal(0, 1, n_channels)
+                topography /= np.abs(topography).max()
+                shape = np.hanning(width) * rng.uniform(150.0, 400.0)
+                artifact[:, onset : onset + width] += np.outer(topography, shape)
     for channel in noisy_channels:
         index = channels.index(channel)
         artifact[index] += NOISY_CHANNEL_RMS_UV * rng.standard_normal(n_times)

@@ -139,9 +139,9 @@ def _ar1(rng, n_times, n_series, coefficient, mixing=None):
     return series
 
 
-def _motion(rng, n_volumes, n_spikes):
+def _motion(rng, n_volumes, n_spikes, step_sd_mm=0.02):
     """Rigid-body motion (mm, rad) as a slow random walk with a few sudden jumps."""
-    steps = rng.normal(0, 0.02, (n_volumes, 6))
+    steps = rng.normal(0, step_sd_mm, (n_volumes, 6))
     steps[:, 3:] /= HEAD_RADIUS_MM  # rotations in radians of similar displacement
     spikes = np.sort(rng.choice(np.arange(5, n_volumes - 1), n_spikes, replace=False))
     steps[spikes] += (
@@ -171,7 +171,25 @@ def framewise_displacement(motion):
     return np.r_[np.nan, fd]
 
 
-def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes=2):
+def simulate_bold(
+    rng,
+    *,
+    correlation,
+    roi_labels,
+    mask,
+    n_volumes,
+    tr,
+    n_spikes=2,
+    affine=None,
+    motion_sd_mm=0.02,
+    noise_scale=1.0,
+    unmodelled_motion=0.0,
+    pag_label=None,
+    pag_pulsation_percent=0.0,
+    pag_partial_volume=1.0,
+    spatial_smoothness_mm=0.0,
+    compcor_layout="combined",
+):
     """Simulate one preprocessed resting BOLD run and its confounds.
 
     Parameters
@@ -190,13 +208,37 @@ def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes
         Repetition time (s).
     n_spikes : int
         Number of high-motion volumes.
+    affine : ndarray, shape (4, 4) | None
+        Grid affine (voxel size for ``spatial_smoothness_mm``).
+    motion_sd_mm : float
+        SD of the volume-to-volume motion steps (mm).
+    noise_scale : float
+        Multiplier of the voxel noise (a site's scanner).
+    unmodelled_motion : float
+        Loading (percent) of a spin-history effect of motion: the absolute
+        volume-to-volume displacement, which no written confound holds.
+    pag_label : int | None
+        Label of the PAG in ``roi_labels`` (for the next two options).
+    pag_pulsation_percent : float
+        Aqueduct CSF pulsation added to every PAG voxel (aliased cardiac and
+        respiratory noise, shared by the PAG and absent from the confounds).
+    pag_partial_volume : float
+        Share of the PAG's latent signal in its voxels.
+    spatial_smoothness_mm : float
+        FWHM of the spatial smoothness of the voxel noise.
+    compcor_layout : "combined" | "fmriprep"
+        ``combined``: the physiological components are the first
+        ``a_comp_cor`` columns, all labelled combined. ``fmriprep``: five
+        CSF, five WM, then five combined components (the physiological ones
+        first among them), as fMRIPrep orders and labels them.
 
     Returns
     -------
     bold : ndarray of float32, shape mask.shape + (n_volumes,)
         The BOLD series.
     confounds : pandas.DataFrame
-        fMRIPrep-style confounds, one row per volume.
+        fMRIPrep-style confounds, one row per volume; ``attrs["compcor_masks"]``
+        gives each ``a_comp_cor`` column's mask (CSF, WM, combined).
     latent : ndarray, shape (n_volumes, n_rois)
         The latent ROI signals (percent signal change units).
     """
@@ -204,7 +246,7 @@ def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes
     latent = _ar1(
         rng, n_volumes, n_rois, AR_COEFFICIENT, np.linalg.cholesky(correlation)
     )
-    motion, spikes = _motion(rng, n_volumes, n_spikes)
+    motion, spikes = _motion(rng, n_volumes, n_spikes, motion_sd_mm)
     physio = _ar1(rng, n_volumes, N_COMPCOR, 0.8)
     physio = (physio - physio.mean(0)) / physio.std(0)
     cosines = cosine_basis(n_volumes, tr)
@@ -212,8 +254,11 @@ def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes
     brain = np.flatnonzero(mask)
     n_voxels = brain.size
     motion_z = (motion - motion.mean(0)) / motion.std(0)
+    noise = rng.standard_normal((n_volumes, n_voxels))
+    if spatial_smoothness_mm:
+        noise = _smooth(noise, brain, mask.shape, spatial_smoothness_mm, affine)
     percent = (
-        VOXEL_NOISE_PERCENT * rng.standard_normal((n_volumes, n_voxels))
+        noise_scale * VOXEL_NOISE_PERCENT * noise
         + motion_z @ (MOTION_LOADING_PERCENT * rng.standard_normal((6, n_voxels)))
         + physio @ (PHYSIO_LOADING_PERCENT * rng.standard_normal((N_COMPCOR, n_voxels)))
     )
@@ -221,8 +266,22 @@ def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes
         percent += cosines @ (5.0 * rng.standard_normal((cosines.shape[1], n_voxels)))
     labels = roi_labels.ravel()[brain]
     in_roi = labels > 0
-    percent[:, in_roi] += SIGNAL_PERCENT * latent[:, labels[in_roi] - 1]
+    weight = np.ones(n_voxels)
+    if pag_label is not None:
+        weight[labels == pag_label] = pag_partial_volume
+    percent[:, in_roi] += (
+        SIGNAL_PERCENT * weight[in_roi] * latent[:, labels[in_roi] - 1]
+    )
     percent[spikes] += SPIKE_PERCENT * rng.choice([-1, 1], (spikes.size, 1))
+    if unmodelled_motion:
+        shift = np.r_[0.0, np.abs(np.diff(motion[:, :3], axis=0)).sum(axis=1)]
+        shift = (shift - shift.mean()) / shift.std()
+        percent += np.outer(
+            shift, unmodelled_motion * np.abs(rng.standard_normal(n_voxels))
+        )
+    if pag_label is not None and pag_pulsation_percent:
+        pulsation = _ar1(rng, n_volumes, 1, 0.2)[:, 0]
+        percent[:, labels == pag_label] += pag_pulsation_percent * pulsation[:, None]
 
     baseline = rng.uniform(600, 1200, n_voxels)
     series = baseline * (1 + percent / 100.0)
@@ -245,7 +304,10 @@ def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes
     columns["white_matter"] = baseline.mean() * (1 + 0.01 * physio[:, 1])
     extra = _ar1(rng, n_volumes, N_COMPCOR_COLUMNS - N_COMPCOR, 0.8)
     components = np.column_stack([physio, (extra - extra.mean(0)) / extra.std(0)])
-    for k in range(N_COMPCOR_COLUMNS):
+    masks = ["combined"] * N_COMPCOR_COLUMNS
+    if compcor_layout == "fmriprep":
+        components, masks = _fmriprep_compcor(rng, physio, components)
+    for k in range(components.shape[1]):
         columns[f"a_comp_cor_{k:02d}"] = components[:, k]
     for k in range(cosines.shape[1]):
         columns[f"cosine{k:02d}"] = cosines[:, k]
@@ -253,4 +315,40 @@ def simulate_bold(rng, *, correlation, roi_labels, mask, n_volumes, tr, n_spikes
     columns["dvars"] = dvars
     columns["std_dvars"] = dvars / np.nanmedian(dvars)
     confounds = pd.DataFrame(columns)
+    confounds.attrs["compcor_masks"] = {
+        f"a_comp_cor_{k:02d}": mask_name for k, mask_name in enumerate(masks)
+    }
     return bold, confounds, latent
+
+
+def _fmriprep_compcor(rng, physio, combined, n_per_mask=5):
+    """CSF, WM and combined aCompCor columns as fMRIPrep writes them.
+
+    The tissue-specific decompositions see the physiological signals only in
+    part (a noisy mixture), the combined one holds them exactly first.
+    """
+    n_volumes = physio.shape[0]
+
+    def tissue(weights):
+        mixed = physio @ weights + 0.7 * rng.standard_normal((n_volumes, n_per_mask))
+        return (mixed - mixed.mean(0)) / mixed.std(0)
+
+    csf = tissue(rng.normal(0, 1, (N_COMPCOR, n_per_mask)))
+    wm = tissue(rng.normal(0, 0.5, (N_COMPCOR, n_per_mask)))
+    columns = np.column_stack([csf, wm, combined[:, :n_per_mask]])
+    masks = ["CSF"] * n_per_mask + ["WM"] * n_per_mask + ["combined"] * n_per_mask
+    return columns, masks
+
+
+def _smooth(noise, brain, shape, fwhm_mm, affine):
+    """Spatially smooth voxel noise (Gaussian FWHM), keeping unit variance."""
+    from scipy.ndimage import gaussian_filter
+
+    voxel_mm = float(np.abs(np.diag(affine)[:3]).mean()) if affine is not None else 1
+    sigma = fwhm_mm / np.sqrt(8 * np.log(2)) / voxel_mm
+    volume = np.zeros(int(np.prod(shape)))
+    out = np.empty_like(noise)
+    for t in range(noise.shape[0]):
+        volume[brain] = noise[t]
+        out[t] = gaussian_filter(volume.reshape(shape), sigma).ravel()[brain]
+    return out / out.std(axis=0, keepdims=True)

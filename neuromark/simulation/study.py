@@ -38,6 +38,7 @@ from ..io.participants import label_responders
 from ..utils._docs import fill_doc
 from ..utils._logging import logger, verbose
 from . import _eeg, _fmri
+from .presets import DEFAULT_ARMS, IDEALISED, PRESETS
 
 TRUTH_PATH = Path("derivatives", "simulation", "ground_truth.json")
 SPACE = "MNI152NLin2009cAsym"
@@ -64,21 +65,12 @@ BASE_CONNECTIVITY = {
     ("PAG", "DLPFC_L"): 0.05,
     ("PAG", "DLPFC_R"): 0.05,
 }
-# post-treatment connectivity change of responders per unit effect size
-FC_EFFECTS = {
-    "TENS": {("PAG", a): 0.25 for a in ACC}
-    | {("PAG", "mPFC"): 0.20, ("PAG", "DLPFC_L"): 0.15, ("PAG", "DLPFC_R"): 0.15},
-    "mindfulness": {("mPFC", a): 0.25 for a in ACC},
-    "NIBS": {("DLPFC_L", a): 0.25 for a in ACC},
-}
-# post-treatment EEG change of responders per unit effect size
-EEG_EFFECTS = {
-    "TENS": {"alpha_gain": 0.5, "beta_gain": 0.4},
-    "mindfulness": {"frontal_alpha_gain": 0.6},
-    "NIBS": {"paf_shift_hz": 0.4},
-}
-BASELINE_FC = {("PAG", "pgACC"): 0.15, ("PAG", "dACC"): 0.10}
-BASELINE_PAF_HZ = 0.6
+# the idealised preset's tables, kept under their historical names
+FC_EFFECTS = IDEALISED.fc_effects
+EEG_EFFECTS = IDEALISED.eeg_effects
+BASELINE_FC = IDEALISED.baseline_fc
+BASELINE_PAF_HZ = IDEALISED.baseline_paf
+EEG_MARKERS = ("paf_shift_hz", "alpha_gain", "frontal_alpha_gain", "beta_gain")
 
 
 def edge_name(a, b):
@@ -106,13 +98,22 @@ def _add_edges(matrix, labels, edges, scale):
 
 
 def _participants(rng, n, interventions, responder_rate):
+    """Participants table and planted responders.
+
+    ``responder_rate`` is one fraction, or ``{arm: fraction}``.
+    """
     ids = [f"sub-{k:02d}" if n < 100 else f"sub-{k:03d}" for k in range(1, n + 1)]
     arms = np.resize(np.asarray(interventions), n)
     rng.shuffle(arms)
     responder = np.zeros(n, dtype=bool)
     for arm in interventions:
         members = np.flatnonzero(arms == arm)
-        n_resp = int(round(responder_rate * members.size))
+        rate = (
+            responder_rate.get(arm, 0.3)
+            if isinstance(responder_rate, dict)
+            else responder_rate
+        )
+        n_resp = int(round(rate * members.size))
         responder[rng.choice(members, n_resp, replace=False)] = True
     pain_pre = np.round(rng.uniform(4.0, 8.0, n), 1)
     reduction = np.where(
@@ -137,54 +138,101 @@ def _participants(rng, n, interventions, responder_rate):
     return table, responder
 
 
-def _plan(rng, table, responder, rois, effect_size, baseline_effect):
-    """Draw every participant's planted parameters (pre and post)."""
+def _plan(rng, table, responder, rois, effect_size, baseline_effect, preset=IDEALISED):
+    """Draw every participant's planted parameters (pre and post).
+
+    The draws of the idealised preset come first and in a fixed order; the
+    realistic preset's extra draws follow them, so an idealised study is the
+    same whatever the presets offer.
+    """
     labels = list(rois["label"])
     base = _correlation(labels, BASE_CONNECTIVITY)
+    realistic = preset.standardised
     plans = []
     for k, row in table.iterrows():
-        arm = row["intervention"]
+        arm, site = row["intervention"], row["site"]
         sign = 1.0 if responder[k] else -1.0
-        paf = rng.normal(10.0, 0.6) + sign * BASELINE_PAF_HZ * baseline_effect / 2
+        paf = rng.normal(10.0, preset.paf_between_sd) + (
+            sign * preset.baseline_paf_hz() * baseline_effect / 2
+        )
         exponent = rng.normal(1.4, 0.15)
-        amplitude = np.exp(rng.normal(0, 0.25, 3))  # alpha, frontal alpha, beta
-        jitter = rng.normal(0, 0.05, base.shape)
+        spread = preset.eeg_between_sd * preset.site_eeg_scale.get(site, 1.0)
+        amplitude = np.exp(  # posterior alpha, frontal alpha, beta
+            preset.site_eeg_log_gain.get(site, 0.0) + rng.normal(0, spread, 3)
+        )
+        jitter = rng.normal(0, preset.fc_between_sd, base.shape)
         stable = base + np.triu(jitter, 1) + np.triu(jitter, 1).T
+        stable += preset.site_fc_offset.get(site, 0.0) * (1 - np.eye(len(labels)))
         if responder[k]:
-            stable = _add_edges(stable, labels, BASELINE_FC, baseline_effect)
-        change_scale = effect_size if responder[k] else 0.0
+            stable = _add_edges(stable, labels, preset.baseline_fc, baseline_effect)
         sessions = {}
         for session, treated in (("pre", False), ("post", True)):
-            eeg_effect = EEG_EFFECTS.get(arm, {}) if treated else {}
-            gains = amplitude * np.exp(rng.normal(0, 0.08, 3))  # test-retest noise
+            change = {
+                marker: preset.eeg_change(arm, marker, responder[k], effect_size)
+                if treated
+                else 0.0
+                for marker in EEG_MARKERS
+            }
+            gains = amplitude * np.exp(rng.normal(0, preset.eeg_session_sd, 3))
             eeg = {
                 "paf_hz": paf
-                + rng.normal(0, 0.1)
-                + change_scale * eeg_effect.get("paf_shift_hz", 0.0),
+                + rng.normal(0, preset.paf_session_sd)
+                + change["paf_shift_hz"],
                 "aperiodic_exponent": exponent + rng.normal(0, 0.03),
-                "alpha_gain": gains[0]
-                * (1 + change_scale * eeg_effect.get("alpha_gain", 0.0)),
-                "frontal_alpha_gain": gains[1]
-                * (1 + change_scale * eeg_effect.get("frontal_alpha_gain", 0.0)),
-                "beta_gain": gains[2]
-                * (1 + change_scale * eeg_effect.get("beta_gain", 0.0)),
-                "line_freq": 50.0 if row["site"] == "A" else 60.0,
+                "alpha_gain": gains[0] * np.exp(change["alpha_gain"]),
+                "frontal_alpha_gain": gains[1] * np.exp(change["frontal_alpha_gain"]),
+                "beta_gain": gains[2] * np.exp(change["beta_gain"]),
+                "line_freq": 50.0 if site == "A" else 60.0,
                 "noisy_channels": [],
             }
-            session_jitter = rng.normal(0, 0.03, base.shape)
+            session_jitter = rng.normal(0, preset.fc_session_sd, base.shape)
             matrix = stable + np.triu(session_jitter, 1) + np.triu(session_jitter, 1).T
             if treated:
-                matrix = _add_edges(
-                    matrix, labels, FC_EFFECTS.get(arm, {}), change_scale
-                )
-            sessions[session] = {"eeg": eeg, "fmri": nearest_correlation(matrix)}
+                fc_change = preset.fc_change(arm, responder[k], effect_size)
+                matrix = _add_edges(matrix, labels, fc_change, 1.0)
+            sessions[session] = {
+                "eeg": eeg,
+                "fmri": nearest_correlation(matrix),
+                "fmri_run": {},
+            }
         if rng.random() < 0.25:  # some recordings carry a noisy channel to detect
             which = rng.choice(["pre", "post"])
             sessions[which]["eeg"]["noisy_channels"] = [
                 str(rng.choice(_eeg.CHANNELS[2:]))
             ]
+        if realistic:
+            _plan_nuisance(rng, sessions, preset, site, arm, responder[k], effect_size)
         plans.append(sessions)
     return plans
+
+
+def _plan_nuisance(rng, sessions, preset, site, arm, responder, effect_size):
+    """Realistic extras: missing alpha peaks, coupling, artefacts, motion."""
+    no_peak = bool(rng.random() < preset.no_peak_fraction)
+    coupling = preset.coupling + rng.normal(0, 0.1)
+    for session, plan in sessions.items():
+        eeg = plan["eeg"]
+        if no_peak:  # alpha too weak to stand above the 1/f background
+            eeg["alpha_gain"] *= 0.08
+            eeg["frontal_alpha_gain"] *= 0.08
+        shift = preset.eeg_change(arm, "coupling", responder, effect_size)
+        eeg["no_alpha_peak"] = no_peak
+        value = coupling + rng.normal(0, 0.1) + (session == "post") * shift
+        eeg["coupling"] = float(np.clip(value, 0.0, 0.95))
+        eeg["coupling_lag_s"] = preset.coupling_lag_s
+        eeg["blink_rate_hz"] = float(rng.uniform(*preset.blink_rate_hz))
+        eeg["muscle_bursts_per_min"] = float(rng.uniform(*preset.muscle_bursts_per_min))
+        eeg["movement_per_min"] = float(rng.uniform(*preset.movement_per_min))
+        plan["fmri_run"] = {
+            "motion_sd_mm": float(rng.uniform(*preset.motion_sd_mm)),
+            "n_spikes": int(1 + rng.poisson(2.0)),
+            "noise_scale": preset.site_fc_noise.get(site, 1.0),
+            "unmodelled_motion": preset.unmodelled_motion,
+            "pag_pulsation_percent": preset.pag_pulsation_percent,
+            "pag_partial_volume": preset.pag_partial_volume,
+            "spatial_smoothness_mm": preset.spatial_smoothness_mm,
+            "compcor_layout": preset.compcor_layout,
+        }
 
 
 def nearest_correlation(matrix):
@@ -211,6 +259,7 @@ def _write_eeg(root, pid, session, task, params, sfreq, duration, seed):
         beta_gain=params["beta_gain"],
         line_freq=params["line_freq"],
         noisy_channels=params["noisy_channels"],
+        **{key: params[key] for key in _eeg.REALISTIC_KEYS if key in params},
     )
     raw = _eeg.make_raw(data, sfreq, params["line_freq"])
     folder = root / pid / f"ses-{session}" / "eeg"
@@ -253,10 +302,11 @@ def _write_eeg(root, pid, session, task, params, sfreq, duration, seed):
 
 
 def _write_fmri(
-    root, pid, session, task, correlation, roi_labels, mask, affine, n_volumes, tr, seed
+    root, pid, session, task, params, roi_labels, mask, affine, n_volumes, tr, seed
 ):
     import nibabel as nib
 
+    correlation, run = params
     rng = np.random.default_rng(seed)
     bold, confounds, latent = _fmri.simulate_bold(
         rng,
@@ -265,6 +315,8 @@ def _write_fmri(
         mask=mask,
         n_volumes=n_volumes,
         tr=tr,
+        affine=affine,
+        **run,
     )
     folder = root / "derivatives" / "fmriprep" / pid / f"ses-{session}" / "func"
     folder.mkdir(parents=True, exist_ok=True)
@@ -293,10 +345,9 @@ def _write_fmri(
         na_rep="n/a",
     )
     # fMRIPrep's metadata of CompCor components (read by nilearn's load_confounds)
-    compcor = [c for c in confounds.columns if c.startswith("a_comp_cor_")]
     metadata = {
-        name: {"Method": "aCompCor", "Mask": "combined", "Retained": True}
-        for name in compcor
+        name: {"Method": "aCompCor", "Mask": mask_name, "Retained": True}
+        for name, mask_name in confounds.attrs["compcor_masks"].items()
     }
     (
         folder / _bids_name(pid, session, task, "desc-confounds_timeseries.json")
@@ -380,9 +431,10 @@ def simulate_study(
     n_participants=12,
     seed=42,
     effect_size=1.0,
-    baseline_effect=0.5,
-    interventions=DEFAULT_INTERVENTIONS,
-    responder_rate=0.5,
+    baseline_effect=None,
+    preset="idealised",
+    interventions=None,
+    responder_rate=None,
     modalities=("eeg", "fmri"),
     task="rest",
     eeg_sfreq=250.0,
@@ -415,13 +467,23 @@ def simulate_study(
         Seed of every random draw; the same seed writes the same study
         whatever ``n_jobs``.
     effect_size : float
-        Scale of the responders' post-treatment changes (0: none).
-    baseline_effect : float
-        Scale of the responders' pre-treatment (prognostic) differences.
-    interventions : sequence of str
-        Treatment arms, assigned in balanced, shuffled order.
-    responder_rate : float
-        Fraction of responders per arm.
+        Scale of every planted pre->post change (0: none).
+    baseline_effect : float | None
+        Scale of the responders' pre-treatment (prognostic) differences
+        (``None``: 0.5 for ``idealised``, 1 for ``realistic``).
+    preset : "idealised" | "realistic"
+        Generative model (:mod:`neuromark.simulation.presets`):
+        ``idealised`` plants large, clean effects for unit tests;
+        ``realistic`` plants effects of the size trials report (d 0.3-0.5,
+        partly in non-responders), arm-dependent response with a sham arm,
+        site effects, missing alpha peaks, lagged coupling, session-varying
+        artefacts and motion, a noisy PAG and fMRIPrep's CompCor layout.
+    interventions : sequence of str | None
+        Treatment arms, assigned in balanced, shuffled order (``None``: TENS,
+        NIBS, mindfulness, plus sham for ``realistic``).
+    responder_rate : float | dict | None
+        Fraction of responders per arm, or ``{arm: fraction}`` (``None``:
+        0.5, or the preset's arm-dependent rates).
     modalities : sequence of str
         ``"eeg"`` and/or ``"fmri"``.
     %(task)s
@@ -449,7 +511,17 @@ def simulate_study(
         The study's BIDS root.
     """
     output_dir = Path(output_dir).expanduser().resolve()
-    interventions = tuple(interventions)
+    if preset not in PRESETS:
+        raise ValueError(
+            f"Invalid value for the 'preset' parameter. Allowed values are "
+            f"{sorted(PRESETS)}, but got {preset!r} instead."
+        )
+    model = PRESETS[preset]
+    if baseline_effect is None:
+        baseline_effect = 1.0 if model.standardised else 0.5
+    if responder_rate is None:
+        responder_rate = model.response_rates or 0.5
+    interventions = tuple(interventions or DEFAULT_ARMS[preset])
     if n_participants < 2 * len(interventions):
         raise ValueError(
             "n_participants must be at least 2 per intervention "
@@ -474,10 +546,11 @@ def simulate_study(
     registry = read_roi_registry()
     rois = registry[registry["set"] == "core"].reset_index(drop=True)  # PAG-ACC-PFC
     table, responder = _participants(rng, n_participants, interventions, responder_rate)
-    plans = _plan(rng, table, responder, rois, effect_size, baseline_effect)
+    plans = _plan(rng, table, responder, rois, effect_size, baseline_effect, model)
     mask, affine = _fmri.mni_grid(fmri_resolution)
     roi_labels = _fmri.roi_voxels(rois, mask, affine, min_radius_mm=fmri_resolution)
 
+    pag_label = list(rois["label"]).index("PAG") + 1
     units, dropped = [], []
     seeds = iter(np.random.SeedSequence(seed).generate_state(4 * n_participants))
     for k, pid in enumerate(table["participant_id"]):
@@ -489,7 +562,14 @@ def simulate_study(
                 if rng.random() < missing_rate:
                     dropped.append(f"{pid} ses-{session} {modality}")
                     continue
-                params = plans[k][session][modality]
+                plan = plans[k][session]
+                if modality == "eeg":
+                    params = plan["eeg"]
+                else:
+                    run = plan["fmri_run"]
+                    if run:  # realistic: the PAG gets its own noise
+                        run = run | {"pag_label": pag_label}
+                    params = (plan["fmri"], run)
                 units.append((modality, pid, session, params, unit_seed))
 
     settings = {
@@ -524,8 +604,10 @@ def simulate_study(
             dropped,
             locals_=dict(
                 seed=seed,
+                preset=preset,
                 effect_size=effect_size,
                 baseline_effect=baseline_effect,
+                responder_rate=responder_rate,
                 task=task,
                 eeg_sfreq=eeg_sfreq,
                 eeg_duration=eeg_duration,
@@ -572,7 +654,7 @@ def _truth(
                 for i in range(len(labels))
                 for j in range(i + 1, len(labels))
             }
-            fmri = {"planted_correlation": edges}
+            fmri = {"planted_correlation": edges} | plan["fmri_run"]
             if (pid, session) in sample:
                 observed = sample[(pid, session)]
                 fmri["latent_sample_correlation"] = {
@@ -588,6 +670,7 @@ def _truth(
         participants[pid] = entry
     return {
         "settings": locals_,
+        "preset": PRESETS[locals_["preset"]].to_dict(),
         "model": {
             "eeg": {
                 "channels": list(_eeg.CHANNELS),
@@ -598,8 +681,10 @@ def _truth(
                 "frontal_alpha_rms_uv": _eeg.FRONTAL_ALPHA_RMS_UV,
                 "beta_rms_uv": _eeg.BETA_RMS_UV,
                 "beta_center_hz": _eeg.BETA_CENTER_HZ,
-                "effects_per_unit": EEG_EFFECTS,
-                "baseline_paf_difference_hz": BASELINE_PAF_HZ
+                "effects_per_unit": PRESETS[locals_["preset"]].eeg_effects,
+                "baseline_paf_difference_hz": PRESETS[
+                    locals_["preset"]
+                ].baseline_paf_hz()
                 * locals_["baseline_effect"],
             },
             "fmri": {
@@ -608,13 +693,10 @@ def _truth(
                 "planting_min_radius_mm": locals_["fmri_resolution"],
                 "signal_percent": _fmri.SIGNAL_PERCENT,
                 "voxel_noise_percent": _fmri.VOXEL_NOISE_PERCENT,
-                "effects_per_unit": {
-                    arm: {edge_name(*e): v for e, v in eff.items()}
-                    for arm, eff in FC_EFFECTS.items()
-                },
-                "baseline_effects_per_unit": {
-                    edge_name(*e): v for e, v in BASELINE_FC.items()
-                },
+                "effects_per_unit": PRESETS[locals_["preset"]].to_dict()["fc_effects"],
+                "baseline_effects_per_unit": PRESETS[locals_["preset"]].to_dict()[
+                    "baseline_fc"
+                ],
             },
         },
         "dropped_recordings": dropped,
