@@ -1,0 +1,75 @@
+"""The whole pipeline on a small realistic study: modest numbers, honest intervals."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neuromark.pipeline import make_config, run_pipeline
+from neuromark.simulation import read_ground_truth, simulate_study
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory):
+    base = tmp_path_factory.mktemp("realistic")
+    root = simulate_study(
+        base / "study",
+        n_participants=16,
+        seed=11,
+        preset="realistic",
+        modalities=["eeg"],
+        eeg_duration=90.0,
+    )
+    config = make_config(
+        bids_root=root,
+        output_dir=base / "out",
+        modalities=["eeg"],
+        predict={"n_permutations": 20, "n_repeats": 1, "n_bootstrap": 200},
+    )
+    return root, run_pipeline(config, verbose="error")
+
+
+def test_intervals_are_honest_and_small_designs_refused(realistic):
+    _, result = realistic
+    metrics = result["prediction/metrics"]
+    validated = metrics[(metrics["status"] == "ok") & (metrics["model"] == "logistic")]
+    assert len(validated) >= 3
+    # 16 participants cannot pin an AUC down: every interval is wide
+    width = validated["auc_ci_high"] - validated["auc_ci_low"]
+    assert (width >= 0.3).all(), validated
+    per_arm = metrics[metrics["scope"] != "pooled"]
+    assert set(per_arm["scope"]) == {"TENS", "NIBS", "mindfulness", "sham"}
+    assert per_arm["status"].str.startswith("skipped: ").all()
+
+
+def test_realistic_nuisance_reaches_qc_and_statistics(realistic):
+    root, result = realistic
+    qc = result["eeg_qc"]
+    assert qc["n_epochs"].max() - qc["n_epochs"].min() >= 3  # artefacts vary
+    reliability = result["stats_reliability"]  # the sham arm gives test-retest
+    assert {"alpha_logpower", "paf"} <= set(reliability["feature"])
+    prepost = result["stats_prepost"]
+    assert "sham" in set(prepost["intervention"])
+    # the planted within-arm change is small: the measured TENS change in
+    # occipital alpha follows the planted one, and is far from the idealised d_z
+    truth = read_ground_truth(root)["participants"]
+    planted = pd.Series(
+        {
+            pid: 2
+            * np.log10(
+                entry["sessions"]["post"]["eeg"]["alpha_gain"]
+                / entry["sessions"]["pre"]["eeg"]["alpha_gain"]
+            )
+            for pid, entry in truth.items()
+            if not entry["sessions"]["pre"]["eeg"]["no_alpha_peak"]
+        }
+    )
+    long = result["features_long"]
+    alpha = long[
+        (long["feature"] == "alpha_logpower") & (long["location"] == "occipital")
+    ].pivot(index="participant_id", columns="session", values="value")
+    measured = alpha["post"] - alpha["pre"]
+    both = pd.concat([measured, planted], axis=1, join="inner").dropna()
+    # per-session error of log10 alpha power is about 0.05 (validation table 4)
+    assert both.corr().iloc[0, 1] > 0.3
+    assert (both.iloc[:, 0] - both.iloc[:, 1]).abs().median() < 0.1
+    assert planted.abs().max() < 0.5  # log10 units: at most about x3 in power
