@@ -28,8 +28,8 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check neuromark atlases tests benchmarks
-	$(BIN)/ruff format --check neuromark atlases tests benchmarks
+	$(BIN)/ruff check neuromark atlases tests benchmarks validation
+	$(BIN)/ruff format --check neuromark atlases tests benchmarks validation
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from neuromark.features import to_wide
+from neuromark.features import LONG_COLUMNS, to_wide
 from neuromark.simulation import simulate_features
 from neuromark.stats import prepost_statistics
 from neuromark.stats.settings import StatsSettings
@@ -12,15 +12,7 @@ from neuromark.stats.tables import feature_family, paired_table
 
 def test_vocabulary_matches_the_pipeline():
     long, participants = simulate_features(16, seed=0)
-    assert list(long.columns) == [
-        "participant_id",
-        "session",
-        "modality",
-        "feature",
-        "location",
-        "value",
-        "unit",
-    ]
+    assert list(long.columns) == LONG_COLUMNS
     # every simulated marker is in the statistics' regional family
     assert len(feature_family(long)) == len(long)
     wide = to_wide(long, participants=list(participants["participant_id"]))
