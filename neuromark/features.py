@@ -20,6 +20,59 @@ LONG_COLUMNS = [
 ]
 
 
+# fMRI features (values of neuromark.fmri.connectivity.FEATURE; a test keeps
+# them equal) and the suffixes of the wide table's columns
+FMRI_FEATURES = ("fc", "fc_partial")
+SUFFIXES = ("pre", "post", "change")
+
+
+def column_name(modality, feature, location, suffix=None):
+    """Wide-table column (or stem, without ``suffix``) of a marker.
+
+    Parameters
+    ----------
+    modality, feature, location : str | pandas.Series of str
+        As in the long table (``"fmri"``, ``"fc"``, ``"PAG~pgACC"``); Series
+        give a Series of names.
+    suffix : "pre" | "post" | "change" | None
+        Session part; ``None`` gives the stem ``<modality>_<feature>_<location>``.
+
+    Returns
+    -------
+    name : str | pandas.Series of str
+    """
+    stem = modality + "_" + feature + "_" + location
+    return stem if suffix is None else stem + "_" + suffix
+
+
+def parse_fmri_column(name):
+    """Split an fMRI wide-table column into feature, edge and suffix.
+
+    Feature names contain underscores (``fc_partial``) and so do ROI labels
+    (``DLPFC_L``), so a column is matched against the closed vocabulary of
+    fMRI features, longest first, never split on a prefix.
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``"fmri_fc_partial_DLPFC_L~dACC_pre"``.
+
+    Returns
+    -------
+    parsed : (str, (str, str), str) | None
+        ``(feature, (roi_a, roi_b), suffix)``, or ``None`` for any other column.
+    """
+    stem, _, suffix = name.rpartition("_")
+    if suffix not in SUFFIXES or not stem.startswith("fmri_"):
+        return None
+    rest = stem[len("fmri_") :]
+    for feature in sorted(FMRI_FEATURES, key=len, reverse=True):
+        if rest.startswith(f"{feature}_"):
+            edge = rest[len(feature) + 1 :].split("~")
+            return (feature, tuple(edge), suffix) if len(edge) == 2 else None
+    return None
+
+
 def sort_long(long):
     """Sort a long table in a stable, documented order (rows and columns)."""
     missing = [c for c in LONG_COLUMNS if c not in long.columns]
@@ -55,7 +108,7 @@ def to_wide(long, *, sessions=("pre", "post"), participants=None):
         ["participant_id", "session", "modality", "feature", "location"]
     ).any():
         raise ValueError("long feature table has duplicated rows")
-    names = long["modality"] + "_" + long["feature"] + "_" + long["location"]
+    names = column_name(long["modality"], long["feature"], long["location"])
     table = long.assign(name=names).pivot_table(
         index="participant_id",
         columns=["name", "session"],

@@ -258,3 +258,32 @@ def test_nuisance_columns_must_exist_and_be_complete():
         NeuromarkError, match=r"missing or not numeric for \['sub-03'\]"
     ):
         nuisance_matrix(participants, ["site", "age"])
+
+
+def test_tangent_edges_are_selected_by_exact_feature():
+    """fc_partial columns and ROI labels with underscores never become edges."""
+    from neuromark.features import FMRI_FEATURES, parse_fmri_column
+    from neuromark.fmri.connectivity import FEATURE
+    from neuromark.predict.study import _tangent_edges
+
+    assert set(FMRI_FEATURES) == set(FEATURE.values())
+    names = [
+        "fmri_fc_DLPFC_L~dACC_pre",
+        "fmri_fc_partial_DLPFC_L~dACC_pre",
+        "fmri_fc_PAG~dACC_pre",
+        "fmri_fc_partial_PAG~dACC_pre",
+        "fmri_fc_DLPFC_L~PAG_pre",
+        "fmri_fc_PAG~dACC_change",
+        "eeg_alpha_logpower_frontal_midline_pre",
+        "site",
+    ]
+    columns, pairs = _tangent_edges(names)
+    assert columns == [0, 2, 4]
+    rois = ["DLPFC_L", "PAG", "dACC"]
+    assert [(rois[a], rois[b]) for a, b in pairs] == [
+        ("DLPFC_L", "dACC"),
+        ("PAG", "dACC"),
+        ("DLPFC_L", "PAG"),
+    ]
+    assert parse_fmri_column(names[1]) == ("fc_partial", ("DLPFC_L", "dACC"), "pre")
+    assert parse_fmri_column(names[6]) is None

@@ -48,7 +48,7 @@ from joblib import Parallel, delayed
 from .. import __version__
 from ..eeg import recording_features as eeg_features
 from ..exceptions import NeuromarkError
-from ..features import sort_long, to_wide
+from ..features import column_name, sort_long, to_wide
 from ..fmri import read_atlas
 from ..fmri import recording_features as fmri_features
 from ..io import check_participant_id, check_recording, discover_study
@@ -447,7 +447,7 @@ def _prediction_tables(tables, study, config, output_dir, context):
     family = feature_family(tables["features_long"], config.predict.family)
     stems = dict(
         zip(
-            family["modality"] + "_" + family["feature"] + "_" + family["location"],
+            column_name(family["modality"], family["feature"], family["location"]),
             family["modality"] + " " + family["feature"],
         )
     )

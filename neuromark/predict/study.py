@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from ..features import parse_fmri_column
 from ..utils._logging import logger
 from .design import build_design, clinical_matrix, feature_columns, nuisance_matrix
 from .models import make_model
@@ -11,7 +12,6 @@ from .settings import PredictSettings
 from .validation import DesignError, check_design, fold_importance, validate
 
 POOLED = "pooled"
-TANGENT_PREFIX = "fmri_fc_"
 
 
 def _scopes(participants, per_treatment):
@@ -35,11 +35,17 @@ def _design(name, wide, members, columns, settings, nuisance):
 
 
 def _tangent_edges(names):
-    """Baseline fMRI correlation edges and their ROI index pairs."""
+    """Baseline fMRI correlation edges (``fc``, exactly) and their ROI pairs.
+
+    Partial-correlation columns (``fc_partial``) and every other column are
+    left alone: they are not entries of the correlation matrix.
+    """
+    parsed = [(k, parse_fmri_column(name)) for k, name in enumerate(names)]
     edges = [
-        (k, name[len(TANGENT_PREFIX) : -len("_pre")].split("~"))
-        for k, name in enumerate(names)
-        if name.startswith(TANGENT_PREFIX) and name.endswith("_pre")
+        (k, edge)
+        for k, found in parsed
+        if found is not None and found[0] == "fc" and found[2] == "pre"
+        for edge in [found[1]]
     ]
     rois = sorted({roi for _, pair in edges for roi in pair})
     pairs = [(rois.index(a), rois.index(b)) for _, (a, b) in edges]
