@@ -170,11 +170,21 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
 
     wide, participants = _wide_study()
     settings = PredictSettings(
-        modalities=("eeg",), n_repeats=2, n_permutations=20, n_bootstrap=200
+        modalities=("eeg", "combined"),
+        feature_sets=("baseline", "change", "both"),
+        n_repeats=2,
+        n_permutations=20,
+        n_bootstrap=200,
     )
     metrics, oof, null, importance = predict_responders(
         wide, participants, settings, random_state=0, model_dir=tmp_path
     )
+    # "combined" holds only EEG here: the same analyses are not run twice
+    assert "combined" not in set(metrics["modality"])
+    questions = metrics.drop_duplicates("feature_set").set_index("feature_set")
+    assert questions.loc["baseline", "question"] == "prognostic"
+    assert questions.loc["change", "question"] == "concurrent association"
+    assert PredictSettings().feature_sets == ("baseline",)
     rows = metrics.set_index(["scope", "modality", "feature_set", "model"])
     assert rows.loc[("pooled", "none", "none", "dummy"), "auc"] == 0.5
     assert rows.loc[("pooled", "eeg", "change", "logistic"), "auc"] > 0.85

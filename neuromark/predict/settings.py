@@ -18,10 +18,12 @@ class PredictSettings(StrictModel):
         "are always added.",
     )
     feature_sets: tuple[Literal["baseline", "change", "both"], ...] = Field(
-        ("baseline", "change", "both"),
+        ("baseline",),
         min_length=1,
-        description="baseline: pre-treatment values (prognostic); change: post - pre "
-        "(needs the post recording before the outcome); both.",
+        description="baseline: pre-treatment values, prognostic (the default). "
+        "change (post - pre) and both are opt-in: the post recording is taken "
+        "together with the pain rating that defines the label, so they measure "
+        "concurrent association, not prediction, and are labelled so.",
     )
     modalities: tuple[Literal["eeg", "fmri", "combined"], ...] = Field(
         ("eeg", "fmri", "combined"),

@@ -87,11 +87,19 @@ def _nuisance(participants, settings):
     return nuisance_matrix(participants, columns) if columns else None
 
 
+QUESTIONS = {
+    "baseline": "prognostic",
+    "change": "concurrent association",
+    "both": "concurrent association",
+}
+
+
 def _row(scope, modality, feature_set, model, n_features, y, result=None, status="ok"):
     row = {
         "scope": scope,
         "modality": modality,
         "feature_set": feature_set,
+        "question": QUESTIONS.get(feature_set, "baseline"),
         "model": model,
         "n": len(y),
         "n_responders": int(np.sum(y)),
@@ -142,7 +150,11 @@ def predict_responders(
     -------
     metrics : pandas.DataFrame
         One row per scope x modality x feature set x model (including the
-        ``dummy`` chance and ``clinical`` baselines): ``n``, ``n_responders``,
+        ``dummy`` chance and ``clinical`` baselines; an analysis whose columns
+        repeat another's, such as ``combined`` without fMRI, is run once):
+        ``question`` (``prognostic`` for baseline features, ``concurrent
+        association`` for change features, ``baseline`` for the reference
+        models), ``n``, ``n_responders``,
         ``n_features``, ``status`` (``ok`` or why it was skipped), ``auc`` with
         ``auc_ci_low``/``auc_ci_high``, ``balanced_accuracy``, ``sensitivity``,
         ``specificity``, ``brier``, ``p_permutation``.
@@ -183,10 +195,13 @@ def predict_responders(
             ("none", "none", "dummy", []),
             ("clinical", "none", "clinical", None),
         ]
+        seen = set()
         for modality in settings.modalities:
             for feature_set in settings.feature_sets:
                 columns = feature_columns(wide, modality, feature_set, family=family)
-                if columns:
+                # "combined" without a second modality repeats a single one
+                if columns and (feature_set, tuple(columns)) not in seen:
+                    seen.add((feature_set, tuple(columns)))
                     analyses += [
                         (modality, feature_set, m, columns) for m in settings.models
                     ]

@@ -126,6 +126,7 @@ def prediction_sections(metrics, oof=None, null=None, importance=None, settings=
         "scope",
         "modality",
         "feature_set",
+        "question",
         "model",
         "n",
         "n_responders",
@@ -145,8 +146,10 @@ def prediction_sections(metrics, oof=None, null=None, importance=None, settings=
         "since the bootstrap alone ignores refitting) and a label-permutation p. "
         "Baselines: "
         "<i>dummy</i> (chance) and <i>clinical</i> (baseline pain, age, sex). "
-        "Feature sets: baseline = pre only (prognostic); change = post − pre; "
-        "both.</p>"
+        "Feature sets: baseline = pre only (prognostic, the default); change = "
+        "post − pre and both (opt-in) are taken together with the pain rating "
+        "that defines the label, so they measure concurrent association, not "
+        "prediction (column <i>question</i>).</p>"
     )
     skipped = metrics[metrics["status"] != "ok"][["scope", "status"]]
     html = note + table_html(ok[[c for c in columns if c in ok]].round(3))
