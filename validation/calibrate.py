@@ -267,12 +267,15 @@ def main(argv=None):
     n_power, n_perm = int(100 * scale), 100
     run = Parallel(n_jobs=args.n_jobs)
     start = time.perf_counter()
-    sections = [
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("", encoding="utf-8")
+    sections = _Sections(args.out)
+    sections.append(
         f"Run {date.today().isoformat()} on {platform.machine()} "
         f"({args.n_jobs} workers), seeds from {args.seed}"
         + (", quick mode" if args.quick else "")
         + ".\n"
-    ]
+    )
 
     nulls = run(delayed(null_study)(args.seed + k, 40, n_perm) for k in range(n_null))
     sections.append(
@@ -366,10 +369,18 @@ def main(argv=None):
         )
     )
     sections.append(f"Total time {time.perf_counter() - start:.0f} s.\n")
-    text = "\n".join(sections)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
-    print(text)
+
+
+class _Sections:
+    """Print each finished table and append it to the results file at once."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def append(self, text):
+        print(text, flush=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(text + "\n")
 
 
 if __name__ == "__main__":
