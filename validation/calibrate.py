@@ -333,7 +333,7 @@ def main(argv=None):
             len(peaked),
         ],
         [
-            "PAF with a peak: median |error| (Hz)",
+            "PAF with a peak: median absolute error (Hz)",
             f"{(peaked['paf'] - peaked['planted_paf']).abs().median():.2f}",
             len(peaked),
         ],
