@@ -184,6 +184,7 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
     questions = metrics.drop_duplicates("feature_set").set_index("feature_set")
     assert questions.loc["baseline", "question"] == "prognostic"
     assert questions.loc["change", "question"] == "concurrent association"
+    assert questions.loc["none", "question"] == "reference"
     assert PredictSettings().feature_sets == ("baseline",)
     rows = metrics.set_index(["scope", "modality", "feature_set", "model"])
     assert rows.loc[("pooled", "none", "none", "dummy"), "auc"] == 0.5

@@ -91,6 +91,7 @@ QUESTIONS = {
     "baseline": "prognostic",
     "change": "concurrent association",
     "both": "concurrent association",
+    "none": "reference",  # the chance and clinical baselines
 }
 
 
@@ -99,7 +100,7 @@ def _row(scope, modality, feature_set, model, n_features, y, result=None, status
         "scope": scope,
         "modality": modality,
         "feature_set": feature_set,
-        "question": QUESTIONS.get(feature_set, "baseline"),
+        "question": QUESTIONS.get(feature_set, "n/a"),
         "model": model,
         "n": len(y),
         "n_responders": int(np.sum(y)),
@@ -153,8 +154,8 @@ def predict_responders(
         ``dummy`` chance and ``clinical`` baselines; an analysis whose columns
         repeat another's, such as ``combined`` without fMRI, is run once):
         ``question`` (``prognostic`` for baseline features, ``concurrent
-        association`` for change features, ``baseline`` for the reference
-        models), ``n``, ``n_responders``,
+        association`` for change features, ``reference`` for the chance and
+        clinical baselines, ``n/a`` for skipped scopes), ``n``, ``n_responders``,
         ``n_features``, ``status`` (``ok`` or why it was skipped), ``auc`` with
         ``auc_ci_low``/``auc_ci_high``, ``balanced_accuracy``, ``sensitivity``,
         ``specificity``, ``brier``, ``p_permutation``.
