@@ -11,6 +11,7 @@ from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from neuromark.exceptions import DataFileError
 from neuromark.predict import (
     DesignError,
     build_design,
@@ -175,6 +176,7 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
         n_repeats=2,
         n_permutations=20,
         n_bootstrap=200,
+        primary={"feature_set": "change"},
     )
     metrics, oof, null, importance = predict_responders(
         wide, participants, settings, random_state=0, model_dir=tmp_path
@@ -194,8 +196,18 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
     sham = metrics[metrics["scope"] == "sham"]
     assert len(sham) == 1 and sham["status"].iloc[0].startswith("skipped: 3 responders")
     assert set(oof["participant_id"]) == set(participants["participant_id"])
-    # one null AUC per permutation and analysis; figures drawn from these tables
-    analyses = metrics[metrics["status"] == "ok"]
+    # the declared primary analysis (combined = EEG here), the others secondary
+    roles = metrics.set_index(["scope", "modality", "feature_set", "model"])["role"]
+    assert roles[("pooled", "eeg", "change", "logistic")] == "primary"
+    assert roles[("pooled", "eeg", "both", "logistic")] == "secondary"
+    assert roles[("pooled", "none", "none", "arm")] == "reference"
+    secondary = metrics[metrics["role"] == "secondary"]
+    assert secondary["p_fwer"].notna().all()
+    assert (secondary["p_fwer"] >= secondary["p_permutation"] - 1e-12).all()
+    # neural analyses are compared with the arm-only baseline
+    assert rows.loc[("pooled", "eeg", "change", "logistic"), "auc_increment"] > 0.2
+    # one null AUC per permutation and analysis (the chance baseline has none)
+    analyses = metrics[(metrics["status"] == "ok") & (metrics["model"] != "dummy")]
     assert len(null) == 20 * len(analyses)
     from neuromark.report.predict import plot_prediction, roc_band
 
@@ -207,14 +219,20 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
     assert np.all(tpr <= high + 1e-9)
     figure = plot_prediction(metrics, oof, null)
     assert [ax.get_title()[:4] for ax in figure.axes] == ["ROC ", "Cali", "Null"]
-    # importance of the best pooled model: the planted change feature leads
-    assert importance["feature_set"].iloc[0] in ("change", "both")
+    # importance of the primary analysis: the planted change feature leads
+    assert importance["feature_set"].iloc[0] == "change"
     assert importance["feature"].iloc[0] == "eeg_f0_occipital_change"
     # a saved model loads safely and scores new participants like the refit model
     path = tmp_path / "pooled_eeg_change_logistic.skops"
     model, metadata = load_model(path)
+    with pytest.raises(DataFileError, match="needs the participants' 'intervention'"):
+        apply_model(model, metadata, wide)
+    wide = wide.merge(participants[["participant_id", "intervention"]])
     scores = apply_model(model, metadata, wide)
-    assert metadata["feature_names"] == [f"eeg_f{k}_occipital_change" for k in range(4)]
+    assert metadata["feature_names"] == [
+        *(f"eeg_f{k}_occipital_change" for k in range(4)),
+        "arm[TENS]",
+    ]
     assert scores["score"].between(0, 1).all()
     table = tmp_path / "wide.tsv"
     wide.to_csv(table, sep="\t", index=False)
@@ -255,19 +273,3 @@ def test_rank_auc_equals_sklearn_with_ties():
     expected = [roc_auc_score(a, b) for a, b in zip(y, scores)]
     np.testing.assert_allclose(rank_auc(y, scores), expected, rtol=1e-12)
     assert rank_auc(y[0], scores[0]) == pytest.approx(expected[0], rel=1e-12)
-
-
-def test_ci_is_widened_to_the_permutation_null():
-    # the bootstrap of out-of-fold scores misses refitting variability; the
-    # widened CI excludes chance exactly when a two-sided permutation test would
-    from neuromark.predict.validation import _widen_to_null
-
-    null = np.linspace(0.3, 0.7, 401)
-    q_low, q_high = np.quantile(null, [0.025, 0.975])
-    for auc in np.linspace(0.2, 0.9, 71):
-        low, high = _widen_to_null(auc, auc - 0.02, auc + 0.02, null, 0.95)
-        assert low <= auc - 0.02 and high >= auc + 0.02
-        assert (low > 0.5) == (auc > q_high)
-        assert (high < 0.5) == (auc < q_low)
-    # a bootstrap interval wider than the null's spread is kept
-    assert _widen_to_null(0.8, 0.5, 0.99, null, 0.95) == (0.5, 0.99)

@@ -4,6 +4,7 @@ import pandas as pd
 
 from ..exceptions import NeuromarkError
 from ..utils._check import check_option
+from .validation import DesignError
 
 FEATURE_SETS = ("baseline", "change", "both")
 SUFFIXES = {"baseline": ("_pre",), "change": ("_change",), "both": ("_pre", "_change")}
@@ -64,6 +65,52 @@ def clinical_matrix(participants):
     return table
 
 
+def _indicators(values, prefix, reference):
+    levels = sorted(set(values.dropna().astype(str)) - {reference})
+    return {
+        f"{prefix}[{level}]": (values.astype(str) == level).astype(float)
+        for level in levels
+    }
+
+
+def covariate_matrix(participants, *, control_arms=()):
+    """Arm and site indicators of a scope: what a pooled model must adjust for.
+
+    Parameters
+    ----------
+    participants : pandas.DataFrame
+        The scope's participants (``intervention``; ``site`` optional).
+    control_arms : sequence of str
+        Arms that are the reference level when present (e.g. ``sham``);
+        otherwise the first arm alphabetically is.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Indexed by ``participant_id``: ``arm[<arm>]`` for every arm but the
+        reference when the scope has more than one arm, ``site[<site>]`` for
+        every site but the first when it has more than one site. ``attrs
+        ["kinds"]`` lists ``"arm"`` and/or ``"site"``.
+    """
+    indexed = participants.set_index("participant_id")
+    columns, kinds = {}, []
+    arms = indexed["intervention"].astype(str)
+    if arms.nunique() > 1:
+        controls = [arm for arm in sorted(arms.unique()) if arm in control_arms]
+        reference = controls[0] if controls else sorted(arms.unique())[0]
+        columns |= _indicators(arms, "arm", reference)
+        kinds.append("arm")
+    if "site" in indexed and indexed["site"].dropna().nunique() > 1:
+        sites = indexed["site"]
+        columns |= _indicators(
+            sites, "site", sorted(set(sites.dropna().astype(str)))[0]
+        )
+        kinds.append("site")
+    table = pd.DataFrame(columns, index=indexed.index)
+    table.attrs["kinds"] = kinds
+    return table
+
+
 def nuisance_matrix(participants, columns):
     """Site codes and confounds of every participant, for in-fold removal.
 
@@ -104,7 +151,9 @@ def nuisance_matrix(participants, columns):
     return table
 
 
-def build_design(wide, participants, columns, *, clinical=False, nuisance=None):
+def build_design(
+    wide, participants, columns, *, clinical=False, covariates=None, nuisance=None
+):
     """Labelled design matrix.
 
     Parameters
@@ -117,6 +166,9 @@ def build_design(wide, participants, columns, *, clinical=False, nuisance=None):
         Feature columns (may be empty when ``clinical``).
     clinical : bool
         Append the clinical covariates.
+    covariates : pandas.DataFrame | None
+        Arm and site indicators (:func:`covariate_matrix`) appended after the
+        features and clinical covariates; harmonisation leaves them alone.
     nuisance : pandas.DataFrame | None
         Site codes and confounds (:func:`nuisance_matrix`) appended last, for
         the in-fold :class:`~neuromark.predict.harmonize.Deconfounder`.
@@ -138,8 +190,10 @@ def build_design(wide, participants, columns, *, clinical=False, nuisance=None):
     table = table.loc[:, table.notna().any()]  # a column nobody has carries nothing
     if clinical:
         table = table.join(clinical_matrix(labelled))
+    if covariates is not None:
+        table = table.join(covariates)
     if table.shape[1] == 0:
-        raise NeuromarkError(
+        raise DesignError(
             "no feature to predict from (no column of this modality "
             "and feature set has a value)"
         )

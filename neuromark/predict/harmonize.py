@@ -53,6 +53,8 @@ class Deconfounder(TransformerMixin, BaseEstimator):
     The last ``int(site) + n_confounds`` columns of ``X`` are nuisance
     columns: first the site code (any number per site) when ``site``, then
     the confounds (e.g. age, sex as 0/1). They are dropped from the output.
+    The ``n_passthrough`` columns before them (arm indicators, clinical
+    covariates) are returned unchanged after the harmonised features.
 
     Parameters
     ----------
@@ -70,6 +72,8 @@ class Deconfounder(TransformerMixin, BaseEstimator):
         Adjust only site locations, not scales.
     preserve_confounds : bool
         Keep the confounds' effects in the output.
+    n_passthrough : int
+        Columns before the nuisance columns left as they are.
 
     Attributes
     ----------
@@ -93,19 +97,22 @@ class Deconfounder(TransformerMixin, BaseEstimator):
         empirical_bayes=True,
         mean_only=False,
         preserve_confounds=False,
+        n_passthrough=0,
     ):
         self.n_confounds = n_confounds
         self.site = site
         self.empirical_bayes = empirical_bayes
         self.mean_only = mean_only
         self.preserve_confounds = preserve_confounds
+        self.n_passthrough = n_passthrough
 
     def _split(self, X):
         n_nuisance = int(self.site) + self.n_confounds
-        features = X[:, : X.shape[1] - n_nuisance]
+        end = X.shape[1] - n_nuisance
+        features = X[:, : end - self.n_passthrough]
         codes = X[:, -n_nuisance] if self.site else np.zeros(len(X))
         confounds = X[:, X.shape[1] - self.n_confounds :]
-        return features, codes, confounds
+        return features, codes, confounds, X[:, end - self.n_passthrough : end]
 
     def fit(self, X, y=None):
         """Estimate site and confound effects on the training rows.
@@ -122,13 +129,13 @@ class Deconfounder(TransformerMixin, BaseEstimator):
         self : Deconfounder
         """
         X = validate_data(self, X, ensure_min_features=int(self.site) + 1)
-        n_nuisance = int(self.site) + self.n_confounds
+        n_nuisance = int(self.site) + self.n_confounds + self.n_passthrough
         if X.shape[1] <= n_nuisance:
             raise ValueError(
                 f"X has {X.shape[1]} columns; {n_nuisance} are nuisance columns "
                 "and at least one feature is needed"
             )
-        features, codes, confounds = self._split(X)
+        features, codes, confounds, _ = self._split(X)
         self.levels_ = np.unique(codes)
         self.confound_mean_ = confounds.mean(axis=0)
         sites = _site_design(codes, self.levels_)
@@ -177,7 +184,7 @@ class Deconfounder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
-        features, codes, confounds = self._split(X)
+        features, codes, confounds, passthrough = self._split(X)
         z = self._standardize(features, confounds)
         known = np.isin(codes, self.levels_)
         index = np.searchsorted(self.levels_, codes[known])
@@ -185,7 +192,7 @@ class Deconfounder(TransformerMixin, BaseEstimator):
         out = z * np.sqrt(self.var_pooled_) + self.grand_mean_
         if self.preserve_confounds:
             out += (confounds - self.confound_mean_) @ self.beta_
-        return out
+        return np.hstack([out, passthrough])
 
     def get_feature_names_out(self, input_features=None):
         """Names of the harmonised features (nuisance columns dropped)."""

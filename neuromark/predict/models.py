@@ -24,6 +24,8 @@ def make_model(
     tangent=None,
     n_confounds=0,
     site=False,
+    n_covariates=0,
+    class_weight="balanced",
 ):
     """Build a response classifier whose preprocessing is fitted per fold.
 
@@ -38,7 +40,9 @@ def make_model(
         Seed of stochastic models.
     tune : bool
         Tune the regularisation ``C`` of logistic/SVM by an inner 3-fold
-        stratified CV (nested inside the outer validation).
+        stratified CV nested inside the outer validation. Its rows are
+        participants (one row each in every design neuromark builds), so the
+        inner folds are grouped by participant like the outer ones.
     tangent : (columns, pairs) | None
         Project these Fisher-z edge columns (with their ROI index pairs) into
         the tangent space at the training participants' geometric mean
@@ -48,6 +52,14 @@ def make_model(
         (:class:`~neuromark.predict.harmonize.Deconfounder`).
     site : bool
         The column before the confounds is a site code to ComBat-harmonise.
+    n_covariates : int
+        Columns before the site code and confounds (arm and site indicators,
+        clinical covariates) that harmonisation and confound regression
+        leave untouched.
+    class_weight : "balanced" | None
+        Reweight classes to equal total weight when fitting (logistic, SVM,
+        forest); validation maps reweighted risks back to the training
+        prevalence.
 
     Returns
     -------
@@ -58,12 +70,16 @@ def make_model(
     """
     check_option("model", name, MODELS)
     if name == "logistic":
-        classifier = LogisticRegression(C=1.0, max_iter=2000)
+        classifier = LogisticRegression(C=1.0, max_iter=2000, class_weight=class_weight)
     elif name == "svm":
-        classifier = SVC(kernel="linear", C=1.0)
+        classifier = SVC(kernel="linear", C=1.0, class_weight=class_weight)
     elif name == "forest":
         classifier = RandomForestClassifier(
-            n_estimators=200, min_samples_leaf=2, random_state=random_state, n_jobs=1
+            n_estimators=200,
+            min_samples_leaf=2,
+            class_weight=class_weight,
+            random_state=random_state,
+            n_jobs=1,
         )
     else:
         classifier = DummyClassifier(strategy="uniform")
@@ -80,5 +96,7 @@ def make_model(
         columns, pairs = tangent
         steps.append(TangentSpace(columns=list(columns), pairs=list(pairs)))
     if site or n_confounds:
-        steps.append(Deconfounder(n_confounds=n_confounds, site=site))
+        steps.append(
+            Deconfounder(n_confounds=n_confounds, site=site, n_passthrough=n_covariates)
+        )
     return make_pipeline(*steps, StandardScaler(), classifier)

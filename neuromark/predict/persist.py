@@ -163,6 +163,31 @@ def read_feature_table(path):
     return wide
 
 
+INDICATORS = {"arm": "intervention", "site": "site"}
+
+
+def _with_indicators(wide, names):
+    """Add the arm/site indicator columns (``arm[TENS]``) a pooled model uses.
+
+    They are derived from the table's ``intervention`` and ``site`` columns;
+    a model that needs them cannot impute them.
+    """
+    wide = wide.copy()
+    for name in names:
+        prefix, _, level = name.partition("[")
+        if prefix not in INDICATORS or not level.endswith("]"):
+            continue
+        source = INDICATORS[prefix]
+        if source not in wide:
+            raise DataFileError(
+                Path("features"),
+                f"the model adjusts for {prefix} ({name}): the table needs the "
+                f"participants' {source!r} column (merge participants.tsv into it)",
+            )
+        wide[name] = (wide[source].astype(str) == level[:-1]).astype(float)
+    return wide
+
+
 def apply_model(model, metadata, wide, *, max_missing=0.2):
     """Score participants of a wide feature table with a loaded model.
 
@@ -174,7 +199,8 @@ def apply_model(model, metadata, wide, *, max_missing=0.2):
         Its sidecar (``feature_names``, ``model``...).
     wide : pandas.DataFrame
         Wide feature table with ``participant_id`` and, for models trained
-        with them, the clinical covariates, ``site`` and confound columns.
+        with them, the clinical covariates, ``site`` and confound columns, and
+        ``intervention`` for pooled models (which adjust for the arm).
     max_missing : float
         Largest fraction of the model's features a participant may lack
         (absent column or missing value). Up to it the model's in-fold
@@ -204,6 +230,7 @@ def apply_model(model, metadata, wide, *, max_missing=0.2):
             "none of the model's features are in the "
             f"table (expected e.g. {names[:3]})",
         )
+    wide = _with_indicators(wide, names)
     table = wide.reindex(columns=["participant_id", *names])
     if metadata.get("site_codes") is not None:
         # a site the model never saw gets code -1: no site adjustment

@@ -7,8 +7,35 @@ from pydantic import Field
 from ..utils._settings import StrictModel
 
 
+class PrimaryAnalysis(StrictModel):
+    """The one pre-specified prediction analysis the report states first."""
+
+    scope: str = Field(
+        "pooled", description="pooled (every arm) or one intervention's name."
+    )
+    modality: Literal["eeg", "fmri", "combined"] = Field(
+        "combined",
+        description="Feature source; combined is every available modality (EEG "
+        "alone when the study has no fMRI).",
+    )
+    feature_set: Literal["baseline", "change", "both"] = Field(
+        "baseline", description="baseline (prognostic) unless pre-registered otherwise."
+    )
+    model: Literal["logistic", "svm", "forest"] = Field(
+        "logistic", description="Classifier."
+    )
+
+
 class PredictSettings(StrictModel):
     """Response prediction (responder vs non-responder)."""
+
+    primary: PrimaryAnalysis = Field(
+        PrimaryAnalysis(),
+        description="The pre-specified primary analysis (validated even if its "
+        "model, modality or feature set is not listed below); every other "
+        "analysis is secondary, with a family-wise (max-T) permutation p across "
+        "the analyses of its scope.",
+    )
 
     models: tuple[Literal["logistic", "svm", "forest"], ...] = Field(
         ("logistic",),
@@ -64,13 +91,26 @@ class PredictSettings(StrictModel):
     n_permutations: int = Field(
         200,
         ge=0,
-        description="Label permutations of the permutation p-value; with 10 or "
-        "more, the AUC CI is widened to the permutation null's spread (about 200 "
-        "are needed for 95 % coverage on null data).",
+        description="Label permutations within intervention x site blocks, "
+        "shared by the analyses of a scope (permutation, max-T and increment "
+        "p-values); each is validated with n_repeats repeats, like the "
+        "observed labels.",
     )
-    n_bootstrap: int = Field(2000, ge=100, description="Bootstrap resamples of AUC CI.")
+    n_bootstrap: int = Field(
+        2000,
+        ge=100,
+        description="Out-of-bag bootstrap resamples of the AUC interval (BBC-CV).",
+    )
+    class_weight: Literal["balanced", "none"] = Field(
+        "balanced",
+        description="Reweight responders and non-responders to equal weight when "
+        "fitting; risks are mapped back to the training prevalence, which is "
+        "also the decision threshold of balanced accuracy.",
+    )
     tune: bool = Field(
-        False, description="Tune C of logistic/SVM in an inner CV (nested)."
+        False,
+        description="Tune C of logistic/SVM in an inner stratified CV nested in "
+        "every training fold (rows are participants, so it is grouped too).",
     )
     save_models: bool = Field(
         True, description="Save models refitted on all participants (skops format)."

@@ -1,37 +1,75 @@
-"""Validate response classifiers on a study's feature table (pipeline step)."""
+"""Validate response classifiers on a study's feature table (pipeline step).
+
+Each scope (pooled, then every intervention) validates its analyses together
+(:func:`~neuromark.predict.validation.validate_analyses`): the chance
+baseline, the covariate baseline (arm and site indicators), the clinical
+baseline (baseline pain, age, sex, plus arm and site) and every neural
+analysis (features plus arm and site). One analysis, declared in
+``predict.primary``, is primary; the other neural analyses of a scope are
+secondary and share a max-T family-wise p.
+"""
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..features import parse_fmri_column
 from ..utils._logging import logger
-from .design import build_design, clinical_matrix, feature_columns, nuisance_matrix
+from .design import (
+    build_design,
+    clinical_matrix,
+    covariate_matrix,
+    feature_columns,
+    nuisance_matrix,
+)
 from .models import make_model
 from .persist import save_model
 from .settings import PredictSettings
-from .validation import DesignError, check_design, fold_importance, validate
+from .validation import DesignError, check_design, fold_importance, validate_analyses
 
 POOLED = "pooled"
+CONTROL_ARMS = ("sham", "control", "placebo", "waitlist")
+COVARIATE_BASELINES = ("arm", "site", "arm+site")
+
+QUESTIONS = {
+    "baseline": "prognostic",
+    "change": "concurrent association",
+    "both": "concurrent association",
+    "none": "reference",  # the chance, covariate and clinical baselines
+}
+
+
+@dataclass
+class Analysis:
+    """One row of metrics.tsv: what is validated and how."""
+
+    modality: str
+    feature_set: str
+    model: str
+    columns: list = field(default_factory=list)
+    role: str = "secondary"
+
+    @property
+    def key(self):
+        """Unique name within a scope: ``modality/feature_set/model``."""
+        return f"{self.modality}/{self.feature_set}/{self.model}"
+
+    @property
+    def labels(self):
+        """The columns that name the analysis in the output tables."""
+        return {
+            "modality": self.modality,
+            "feature_set": self.feature_set,
+            "model": self.model,
+        }
 
 
 def _scopes(participants, per_treatment):
     scopes = [(POOLED, participants)]
-    if per_treatment:
+    if per_treatment and participants["intervention"].nunique() > 1:
         scopes += list(participants.groupby("intervention", sort=True))
     return scopes
-
-
-def _design(name, wide, members, columns, settings, nuisance):
-    """Design of one analysis: a constant for the dummy, covariates for clinical."""
-    if name == "dummy":
-        labelled = members[members["responder"].notna()]
-        y = labelled["responder"].astype(bool).to_numpy(dtype=int)
-        return np.zeros((len(y), 1)), y, labelled["participant_id"].to_numpy(), ["none"]
-    if name == "clinical":
-        return build_design(wide, members, [], clinical=True, nuisance=nuisance)
-    return build_design(
-        wide, members, columns, clinical=settings.clinical_covariates, nuisance=nuisance
-    )
 
 
 def _tangent_edges(names):
@@ -52,17 +90,23 @@ def _tangent_edges(names):
     return [k for k, _ in edges], pairs
 
 
-def _model(name, names, settings, random_state):
-    """Build the pipeline of one analysis with its in-fold nuisance/tangent steps."""
-    options = {}
-    if name != "dummy":
-        options = dict(
-            n_confounds=len(settings.confounds), site=settings.harmonize_site
-        )
-        columns, pairs = _tangent_edges(names)
-        if settings.fmri_connectivity == "tangent" and columns:
-            options["tangent"] = (columns, pairs)
-    estimator = "logistic" if name == "clinical" else name
+def _model(analysis, names, n_covariates, settings, random_state):
+    """Build one analysis' pipeline with its in-fold nuisance/tangent steps."""
+    if analysis.model == "dummy":
+        return make_model("dummy")
+    class_weight = None if settings.class_weight == "none" else "balanced"
+    if analysis.model in COVARIATE_BASELINES:  # indicators only: nothing to harmonise
+        return make_model("logistic", class_weight=class_weight)
+    options = dict(
+        n_confounds=len(settings.confounds),
+        site=settings.harmonize_site,
+        n_covariates=n_covariates,
+        class_weight=class_weight,
+    )
+    columns, pairs = _tangent_edges(names)
+    if settings.fmri_connectivity == "tangent" and columns:
+        options["tangent"] = (columns, pairs)
+    estimator = analysis.model if analysis.modality not in ("none",) else "logistic"
     return make_model(
         estimator, random_state=random_state, tune=settings.tune, **options
     )
@@ -87,27 +131,71 @@ def _nuisance(participants, settings):
     return nuisance_matrix(participants, columns) if columns else None
 
 
-QUESTIONS = {
-    "baseline": "prognostic",
-    "change": "concurrent association",
-    "both": "concurrent association",
-    "none": "reference",  # the chance and clinical baselines
-}
+def _analyses(wide, members, scope, covariates, settings, family):
+    """Baselines then neural analyses of a scope (repeated columns run once)."""
+    analyses = [Analysis("none", "none", "dummy", role="reference")]
+    kinds = covariates.attrs.get("kinds", [])
+    if kinds:
+        analyses.append(Analysis("none", "none", "+".join(kinds), role="reference"))
+    if clinical_matrix(members).shape[1]:
+        analyses.append(Analysis("none", "none", "clinical", role="reference"))
+    primary = settings.primary
+    primary_columns = None
+    if scope == primary.scope:
+        primary_columns = feature_columns(
+            wide, primary.modality, primary.feature_set, family=family
+        )
+    models = list(dict.fromkeys([*settings.models, primary.model]))
+    feature_sets = list(dict.fromkeys([*settings.feature_sets, primary.feature_set]))
+    modalities = list(dict.fromkeys([*settings.modalities, primary.modality]))
+    seen = set()
+    for modality in modalities:
+        for feature_set in feature_sets:
+            columns = feature_columns(wide, modality, feature_set, family=family)
+            # "combined" without a second modality repeats a single one
+            if not columns or (feature_set, tuple(columns)) in seen:
+                continue
+            seen.add((feature_set, tuple(columns)))
+            for model in models:
+                is_primary = (
+                    primary_columns == columns
+                    and feature_set == primary.feature_set
+                    and model == primary.model
+                )
+                wanted = (
+                    model in settings.models
+                    and feature_set in settings.feature_sets
+                    and modality in settings.modalities
+                )
+                if is_primary or wanted:
+                    role = "primary" if is_primary else "secondary"
+                    analyses.append(
+                        Analysis(modality, feature_set, model, columns, role)
+                    )
+    return analyses
 
 
-def _row(scope, modality, feature_set, model, n_features, y, result=None, status="ok"):
+def _row(scope, analysis, n_features, y, metrics=None, status="ok"):
     row = {
         "scope": scope,
-        "modality": modality,
-        "feature_set": feature_set,
-        "question": QUESTIONS.get(feature_set, "n/a"),
-        "model": model,
+        **analysis.labels,
+        "question": QUESTIONS.get(analysis.feature_set, "n/a"),
+        "role": analysis.role,
         "n": len(y),
         "n_responders": int(np.sum(y)),
         "n_features": n_features,
         "status": status,
     }
-    return row | (result["metrics"] if result else {})
+    return row | (metrics or {})
+
+
+def _blocks(members, labelled):
+    """Exchangeability blocks: intervention x site."""
+    indexed = members.set_index("participant_id").loc[labelled]
+    blocks = indexed["intervention"].astype(str)
+    if "site" in indexed:
+        blocks = blocks + "|" + indexed["site"].astype(str)
+    return blocks.to_numpy(), indexed["intervention"].astype(str).to_numpy()
 
 
 def predict_responders(
@@ -122,14 +210,15 @@ def predict_responders(
     config_hash=None,
     progress=False,
 ):
-    """Validate every configured classifier, feature set and scope.
+    """Validate the primary analysis and every configured secondary one.
 
     Parameters
     ----------
     wide : pandas.DataFrame
         Wide feature table.
     participants : pandas.DataFrame
-        ``participant_id``, ``intervention``, ``responder`` and clinical columns.
+        ``participant_id``, ``intervention``, ``responder``, clinical columns
+        and optionally ``site``.
     settings : PredictSettings | None
         What to validate.
     family : set or dict of str | None
@@ -145,156 +234,119 @@ def predict_responders(
     config_hash : str | None
         Recorded with saved models.
     progress : bool | "auto"
-        Progress bars over each analysis' fits.
+        Progress bars over each scope's permutations.
 
     Returns
     -------
     metrics : pandas.DataFrame
-        One row per scope x modality x feature set x model (including the
-        ``dummy`` chance and ``clinical`` baselines; an analysis whose columns
-        repeat another's, such as ``combined`` without fMRI, is run once):
-        ``question`` (``prognostic`` for baseline features, ``concurrent
-        association`` for change features, ``reference`` for the chance and
-        clinical baselines, ``n/a`` for skipped scopes), ``n``, ``n_responders``,
-        ``n_features``, ``status`` (``ok`` or why it was skipped), ``auc`` with
-        ``auc_ci_low``/``auc_ci_high``, ``balanced_accuracy``, ``sensitivity``,
-        ``specificity``, ``brier``, ``p_permutation``.
+        One row per scope x analysis: ``modality``, ``feature_set``,
+        ``model`` (``dummy``, the covariate baseline ``arm``/``site``/
+        ``arm+site``, ``clinical``, or a classifier), ``question``
+        (``prognostic``, ``concurrent association``, ``reference``, ``n/a``),
+        ``role`` (``primary``, ``secondary``, ``reference``), ``n``,
+        ``n_responders``, ``n_features`` (neural and clinical columns),
+        ``status``, the metrics of
+        :func:`~neuromark.predict.validation.classification_metrics`,
+        ``auc_ci_low``/``auc_ci_high`` (out-of-bag bootstrap, BBC-CV),
+        ``p_permutation`` (within intervention x site blocks), ``p_fwer``
+        (secondary analyses: max-T across the scope's secondary analyses),
+        and, against the covariate baseline, ``auc_increment`` with its
+        interval and ``p_increment``.
     oof : pandas.DataFrame
         Out-of-fold response scores per participant and analysis.
     null : pandas.DataFrame
         Permutation null AUCs per analysis (``null_auc``).
     importance : pandas.DataFrame
-        For the pooled analysis with the highest AUC: the 30 marker families
-        (or features) whose permutation on held-out folds lowers the AUC most
+        For the primary analysis: the 30 marker families (or features) whose
+        permutation on held-out folds lowers the AUC most
         (:func:`~neuromark.predict.fold_importance`).
     """
     settings = settings or PredictSettings()
-    options = dict(
-        n_splits=settings.n_splits,
-        n_repeats=settings.n_repeats,
-        n_permutations=settings.n_permutations,
-        n_bootstrap=settings.n_bootstrap,
-        random_state=random_state,
-        n_jobs=n_jobs,
-        progress=progress,
-    )
     nuisance = _nuisance(participants, settings)
-    n_nuisance = 0 if nuisance is None else nuisance.shape[1]
     rows, predictions, nulls = [], [], []
-    best = None  # the pooled analysis with the highest AUC gets feature importance
+    primary_fit = None
     for scope, members in _scopes(participants, settings.per_treatment):
+        labelled = members.loc[members["responder"].notna(), "participant_id"]
         labels = members["responder"].dropna().astype(bool).to_numpy(dtype=int)
         try:
             check_design(labels, settings.n_splits)
         except DesignError as err:
             logger.info("prediction in scope %s skipped: %s", scope, err)
-            rows.append(
-                _row(scope, "all", "all", "all", 0, labels, status=f"skipped: {err}")
-            )
+            everything = Analysis("all", "all", "all", role="n/a")
+            rows.append(_row(scope, everything, 0, labels, status=f"skipped: {err}"))
             continue
-        analyses = [
-            ("none", "none", "dummy", []),
-            ("clinical", "none", "clinical", None),
-        ]
-        seen = set()
-        for modality in settings.modalities:
-            for feature_set in settings.feature_sets:
-                columns = feature_columns(wide, modality, feature_set, family=family)
-                # "combined" without a second modality repeats a single one
-                if columns and (feature_set, tuple(columns)) not in seen:
-                    seen.add((feature_set, tuple(columns)))
-                    analyses += [
-                        (modality, feature_set, m, columns) for m in settings.models
-                    ]
-        for modality, feature_set, name, columns in analyses:
-            if name == "clinical" and clinical_matrix(members).shape[1] == 0:
-                continue
+        covariates = covariate_matrix(members, control_arms=CONTROL_ARMS)
+        analyses, designs = [], {}
+        for analysis in _analyses(wide, members, scope, covariates, settings, family):
             try:
-                X, y, ids, names = _design(
-                    name, wide, members, columns, settings, nuisance
+                designs[analysis.key] = _design(
+                    analysis, wide, members, covariates, settings, nuisance
                 )
-                model = _model(name, names, settings, random_state)
-                result = validate(model, X, y, ids, **options)
             except DesignError as err:
-                logger.info(
-                    "prediction %s/%s/%s/%s skipped: %s",
-                    scope,
-                    modality,
-                    feature_set,
-                    name,
-                    err,
-                )
-                n_labelled = int(members["responder"].notna().sum())
-                rows.append(
-                    _row(
-                        scope,
-                        modality,
-                        feature_set,
-                        name,
-                        0,
-                        np.zeros(n_labelled),
-                        status=f"skipped: {err}",
-                    )
-                )
+                logger.info("prediction %s/%s skipped: %s", scope, analysis.key, err)
+                rows.append(_row(scope, analysis, 0, labels, status=f"skipped: {err}"))
                 continue
-            n_features = len(names) - (n_nuisance if name != "dummy" else 0)
-            rows.append(_row(scope, modality, feature_set, name, n_features, y, result))
-            auc = result["metrics"]["auc"]
-            if (
-                scope == POOLED
-                and name not in ("dummy", "clinical")
-                and (best is None or auc > best[0])
-            ):
-                best = (
-                    auc,
-                    model,
-                    X,
-                    y,
-                    ids,
-                    names,
-                    {
-                        "scope": scope,
-                        "modality": modality,
-                        "feature_set": feature_set,
-                        "model": name,
-                    },
-                )
-            nulls.append(
-                pd.DataFrame(
-                    {
-                        "scope": scope,
-                        "modality": modality,
-                        "feature_set": feature_set,
-                        "model": name,
-                        "null_auc": result["null_auc"],
-                    }
-                )
-            )
+            analyses.append(analysis)
+        n_covariates = covariates.shape[1]
+        models = {
+            a.key: _model(a, designs[a.key][1], n_covariates, settings, random_state)
+            for a in analyses
+        }
+        blocks, arms = _blocks(members, labelled)
+        reference = next(
+            (a.key for a in analyses if a.model in COVARIATE_BASELINES), None
+        )
+        results = validate_analyses(
+            {a.key: (models[a.key], designs[a.key][0]) for a in analyses},
+            labels,
+            labelled.to_numpy(),
+            arms=arms,
+            blocks=blocks,
+            reference=reference,
+            family=[a.key for a in analyses if a.role == "secondary"],
+            n_splits=settings.n_splits,
+            n_repeats=settings.n_repeats,
+            n_permutations=settings.n_permutations,
+            n_bootstrap=settings.n_bootstrap,
+            random_state=random_state,
+            n_jobs=n_jobs,
+            progress=progress,
+        )
+        ids = labelled.to_numpy()
+        for analysis in analyses:
+            X, names, n_features = designs[analysis.key]
+            result = results[analysis.key]
+            rows.append(_row(scope, analysis, n_features, labels, result["metrics"]))
+            keys = {"scope": scope, **analysis.labels}
+            nulls.append(pd.DataFrame({**keys, "null_auc": result["null_auc"]}))
             predictions.append(
                 pd.DataFrame(
                     {
-                        "scope": scope,
-                        "modality": modality,
-                        "feature_set": feature_set,
-                        "model": name,
+                        **keys,
                         "participant_id": ids,
-                        "responder": y,
+                        "responder": labels,
                         "score": result["oof"],
                     }
                 )
             )
-            if model_dir is not None and settings.save_models and name != "dummy":
-                fitted = model.fit(X, y)
+            model = models[analysis.key]
+            if analysis.role == "primary":
+                primary_fit = (model, X, labels, ids, arms, names, n_features, keys)
+            if (
+                model_dir is not None
+                and settings.save_models
+                and analysis.model != "dummy"
+            ):
                 save_model(
-                    fitted,
-                    f"{model_dir}/{scope}_{modality}_{feature_set}_{name}.skops",
+                    model.fit(X, labels),
+                    f"{model_dir}/{scope}_{analysis.modality}_{analysis.feature_set}"
+                    f"_{analysis.model}.skops",
                     feature_names=names,
                     metadata={
                         "scope": scope,
-                        "modality": modality,
-                        "feature_set": feature_set,
-                        "model": name,
-                        "n_train": len(y),
+                        **analysis.labels,
+                        "role": analysis.role,
+                        "n_train": len(labels),
                         "config_sha256": config_hash,
                         "site_codes": None
                         if nuisance is None
@@ -305,8 +357,8 @@ def predict_responders(
     oof = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame()
     null = pd.concat(nulls, ignore_index=True) if nulls else pd.DataFrame()
     importance = pd.DataFrame()
-    if best is not None:
-        _, model, X, y, ids, names, keys = best
+    if primary_fit is not None:
+        model, X, y, ids, arms, names, n_features, keys = primary_fit
         importance = (
             fold_importance(
                 model,
@@ -314,9 +366,8 @@ def predict_responders(
                 y,
                 ids,
                 names,
-                feature_groups=_feature_groups(
-                    names[: len(names) - n_nuisance], family
-                ),
+                feature_groups=_feature_groups(names[:n_features], family),
+                arms=arms,
                 n_splits=settings.n_splits,
                 random_state=random_state,
             )
@@ -324,3 +375,30 @@ def predict_responders(
             .assign(**keys)
         )
     return metrics, oof, null, importance
+
+
+def _design(analysis, wide, members, covariates, settings, nuisance):
+    """Design of one analysis: ``X``, column names and the number of features.
+
+    The chance baseline gets a constant, the covariate baseline the arm and
+    site indicators, the clinical baseline the clinical columns and the
+    indicators; neural analyses their features (plus clinical covariates if
+    configured) and the indicators. Nuisance columns come last.
+    """
+    labelled = members[members["responder"].notna()]
+    if analysis.model == "dummy":
+        return np.zeros((len(labelled), 1)), ["none"], 0
+    if analysis.model in COVARIATE_BASELINES:
+        X, _, _, names = build_design(wide, members, [], covariates=covariates)
+        return X, names, 0
+    clinical = analysis.model == "clinical" or settings.clinical_covariates
+    X, _, _, names = build_design(
+        wide,
+        members,
+        analysis.columns,
+        clinical=clinical,
+        covariates=covariates,
+        nuisance=nuisance,
+    )
+    n_nuisance = 0 if nuisance is None else nuisance.shape[1]
+    return X, names, len(names) - covariates.shape[1] - n_nuisance

@@ -17,6 +17,7 @@ table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 th { background: #eef; } td.ok { color: #262; } td.missing { color: #a60; }
 td.error { color: #b00; font-weight: bold; } .note { color: #555; font-size: 0.9em; }
+.lead { font-size: 1.05em; border-left: 4px solid #2a6; padding-left: 0.6em; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 0.8em; }
 img { max-width: 100%; } figure { margin: 1em 0; }
 """

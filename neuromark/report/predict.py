@@ -4,9 +4,73 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
-from ..predict.validation import bootstrap_samples
-
 GRID = np.linspace(0, 1, 101)
+ROLES = {"primary": 0, "secondary": 1, "reference": 2}
+
+
+def _bootstrap_samples(y, n_bootstrap, random_state):
+    """Participant resamples (with replacement) holding both classes."""
+    rng = np.random.default_rng(random_state)
+    for _ in range(n_bootstrap):
+        index = rng.integers(0, len(y), len(y))
+        if len(np.unique(y[index])) == 2:
+            yield index
+
+
+def _fmt(value, digits=2):
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def primary_statement(metrics):
+    """State the primary result in one sentence, as a registered report would.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        ``prediction/metrics.tsv``.
+
+    Returns
+    -------
+    text : str
+        Plain text: the analysis, its AUC with the interval and its estimand,
+        the within-block permutation p, the covariate and clinical baselines
+        and the increment over the covariate baseline; or why there is none.
+    """
+    primary = metrics[:0]
+    if "role" in metrics:
+        primary = metrics[metrics["role"] == "primary"]
+    if primary.empty:
+        return (
+            "The pre-specified primary analysis could not be validated "
+            "(see 'Not validated' below): there is no primary result."
+        )
+    row = primary.iloc[0]
+    scope = metrics[
+        (metrics["scope"] == row["scope"]) & (metrics["role"] == "reference")
+    ].set_index("model")
+    text = (
+        f"Primary analysis (pre-specified: {row['scope']}, {row['feature_set']} "
+        f"{row['modality']} features, {row['model']}; {row['question']}): "
+        f"AUC {_fmt(row['auc'])} (95 % CI {_fmt(row['auc_ci_low'])} to "
+        f"{_fmt(row['auc_ci_high'])}; estimand: the AUC on new participants of "
+        f"the model refitted on all {int(row['n'])} participants), permutation "
+        f"p = {_fmt(row['p_permutation'], 3)} (labels permuted within "
+        "intervention x site blocks)."
+    )
+    baselines = [
+        f"{name} baseline AUC {_fmt(scope.loc[name, 'auc'])}"
+        for name in scope.index
+        if name != "dummy" and scope.loc[name, "status"] == "ok"
+    ]
+    if baselines:
+        text += " Beside it: " + ", ".join(baselines) + "."
+    if np.isfinite(row.get("auc_increment", np.nan)):
+        text += (
+            f" Increment over the covariate baseline: {row['auc_increment']:+.2f} "
+            f"(95 % CI {row['auc_increment_ci_low']:+.2f} to "
+            f"{row['auc_increment_ci_high']:+.2f}), p = {row['p_increment']:.3f}."
+        )
+    return text
 
 
 def roc_band(y, scores, *, n_bootstrap=500, confidence=0.95, random_state=0):
@@ -37,7 +101,7 @@ def roc_band(y, scores, *, n_bootstrap=500, confidence=0.95, random_state=0):
 
     curves = [
         curve(y[index], scores[index])
-        for index in bootstrap_samples(y, n_bootstrap, random_state)
+        for index in _bootstrap_samples(y, n_bootstrap, random_state)
     ]
     tail = (1 - confidence) / 2
     low, high = np.quantile(curves, [tail, 1 - tail], axis=0)
@@ -45,11 +109,11 @@ def roc_band(y, scores, *, n_bootstrap=500, confidence=0.95, random_state=0):
 
 
 def _best_analyses(metrics, scope="pooled"):
+    """Select the primary analysis, then the best secondary one per feature set."""
     ok = metrics[(metrics["status"] == "ok") & (metrics["scope"] == scope)]
-    baselines = ok[ok["model"].isin(["dummy", "clinical"])]
-    models = ok[~ok["model"].isin(["dummy", "clinical"])].sort_values(
-        "auc", ascending=False
-    )
+    baselines = ok[ok["role"] == "reference"]
+    models = ok[ok["role"] != "reference"].assign(order=lambda t: t["role"].map(ROLES))
+    models = models.sort_values(["order", "auc"], ascending=[True, False])
     best = models.drop_duplicates("feature_set").head(3)
     return list(best.itertuples()), list(baselines.itertuples())
 
@@ -66,8 +130,9 @@ def _select(table, row):
 def plot_prediction(metrics, oof, null, *, scope="pooled"):
     """ROC curves with bootstrap bands, calibration and permutation null.
 
-    The best model of each feature set in ``scope`` is drawn, with the
-    clinical baseline's ROC for comparison.
+    The primary analysis and the best secondary analysis of every other
+    feature set in ``scope`` are drawn, with the clinical baseline's ROC for
+    comparison; the null is the primary analysis'.
 
     Returns
     -------
@@ -127,7 +192,7 @@ def plot_prediction(metrics, oof, null, *, scope="pooled"):
 
 
 def plot_importance(metrics, importance, *, top=15):
-    """Horizontal bars of the best pooled model's most important features."""
+    """Horizontal bars of the primary analysis' most important features."""
     import matplotlib.pyplot as plt
 
     best, _ = _best_analyses(metrics)

@@ -118,12 +118,19 @@ def prediction_sections(metrics, oof=None, null=None, importance=None, settings=
     sections : list of (str, str)
     """
     from .html import table_html
+    from .predict import ROLES, primary_statement
 
     ok = metrics[metrics["status"] == "ok"]
     if not ok.empty:
-        ok = ok.sort_values(["scope", "auc"], ascending=[True, False])
+        ok = ok.assign(
+            pooled_last=ok["scope"] != "pooled", order=ok["role"].map(ROLES)
+        ).sort_values(
+            ["pooled_last", "scope", "order", "auc"],
+            ascending=[True, True, True, False],
+        )
     columns = [
         "scope",
+        "role",
         "modality",
         "feature_set",
         "question",
@@ -134,22 +141,38 @@ def prediction_sections(metrics, oof=None, null=None, importance=None, settings=
         "auc",
         "auc_ci_low",
         "auc_ci_high",
+        "p_permutation",
+        "p_fwer",
+        "auc_increment",
+        "auc_increment_ci_low",
+        "auc_increment_ci_high",
+        "p_increment",
+        "pr_auc",
         "balanced_accuracy",
         "brier",
-        "p_permutation",
+        "calibration_slope",
+        "calibration_intercept",
     ]
     note = (
-        "<p class='note'>Repeated stratified K-fold grouped by participant; every "
-        "data-dependent step is fitted inside each training fold "
-        f"({html_escape(_in_fold_steps(settings))}). AUC with a "
-        "participant-bootstrap 95 % CI (widened to the permutation null's spread, "
-        "since the bootstrap alone ignores refitting) and a label-permutation p. "
-        "Baselines: "
-        "<i>dummy</i> (chance) and <i>clinical</i> (baseline pain, age, sex). "
-        "Feature sets: baseline = pre only (prognostic, the default); change = "
-        "post − pre and both (opt-in) are taken together with the pain rating "
-        "that defines the label, so they measure concurrent association, not "
-        "prediction (column <i>question</i>).</p>"
+        f"<p class='lead'>{html_escape(primary_statement(metrics))}</p>"
+        "<p class='note'>Repeated K-fold stratified on arm × label and grouped by "
+        "participant; every data-dependent step is fitted inside each training fold "
+        f"({html_escape(_in_fold_steps(settings))}). AUC interval: out-of-bag "
+        "bootstrap of the out-of-fold predictions (BBC-CV, Tsamardinos et al. "
+        "2018); it covers the AUC, on new participants, of the model refitted on "
+        "all participants of the scope. p_permutation: labels permuted within "
+        "intervention × site blocks, every permuted study validated like the "
+        "observed one; p_fwer: family-wise (max-T) across the secondary analyses of "
+        "a scope. Pooled models include arm (and site) indicators; the increment is "
+        "their AUC over the arm (+ site) baseline, with a paired interval and "
+        "permutation p. References: <i>dummy</i> (chance), <i>arm</i>/<i>site</i> "
+        "(indicators only) and <i>clinical</i> (baseline pain, age, sex, plus the "
+        "indicators). Balanced accuracy at the training prevalence; calibration "
+        "slope and intercept per repeat (ideal 1 and 0). Feature sets: baseline = "
+        "pre only (prognostic, the default); change = post − pre and both "
+        "(opt-in) are taken together with the pain rating that defines the label, "
+        "so they measure concurrent association, not prediction (column "
+        "<i>question</i>).</p>"
     )
     skipped = metrics[metrics["status"] != "ok"][["scope", "status"]]
     html = note + table_html(ok[[c for c in columns if c in ok]].round(3))
@@ -163,10 +186,10 @@ def prediction_sections(metrics, oof=None, null=None, importance=None, settings=
         if figure is not None:
             html += figure_html(
                 figure,
-                "Pooled: ROC curves of the best model per "
-                "feature set and the clinical baseline with 95 % "
-                "bootstrap bands; calibration of out-of-fold "
-                "probabilities; permutation null of the best model.",
+                "Pooled: ROC curves of the primary analysis, the best secondary "
+                "analysis of other feature sets and the clinical baseline with "
+                "95 % bootstrap bands; calibration of out-of-fold risks; "
+                "permutation null of the primary analysis.",
             )
         if importance is not None:
             from .predict import plot_importance
@@ -176,7 +199,7 @@ def prediction_sections(metrics, oof=None, null=None, importance=None, settings=
                 html += figure_html(
                     figure,
                     "Marker families (or features) whose joint permutation on "
-                    "held-out folds lowers the AUC of the best pooled model most "
+                    "held-out folds lowers the AUC of the primary analysis most "
                     "(mean and SD over folds).",
                 )
     if len(skipped):
