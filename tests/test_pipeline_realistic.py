@@ -51,6 +51,18 @@ def test_realistic_nuisance_reaches_qc_and_statistics(realistic):
     assert {"alpha_logpower", "paf"} <= set(reliability["feature"])
     prepost = result["stats_prepost"]
     assert "sham" in set(prepost["intervention"])
+    assert set(prepost["analysis"]) == {"descriptive (within-arm)"}
+    # the confirmatory test is against sham; the report states it first
+    treatment = result["stats_treatment"]
+    assert set(treatment["control"]) == {"sham"}
+    assert set(treatment["intervention"]) == {"TENS", "NIBS", "mindfulness"}
+    confirmatory = treatment[treatment["family"] == "confirmatory"]
+    assert {"alpha_logpower", "beta_logpower", "paf"} == set(confirmatory["feature"])
+    report = (result["output_dir"] / "report.html").read_text(encoding="utf-8")
+    assert report.index("Treatment effects against control") < report.index(
+        "Pre/post change per intervention (descriptive)"
+    )
+    assert "Primary analysis (pre-specified: pooled, baseline eeg features" in report
     # the planted within-arm change is small: the measured TENS change in
     # occipital alpha follows the planted one, and is far from the idealised d_z
     truth = read_ground_truth(root)["participants"]

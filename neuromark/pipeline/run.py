@@ -27,7 +27,8 @@ skipped (or aborts the run with ``on_error="abort"``); the others complete.
 Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 ``dataset_summary.tsv``, ``features_long.tsv``, ``features_wide.tsv``,
 ``eeg_qc.tsv``, ``eeg_spectra.tsv``, ``fmri_qc.tsv``, ``fmri_roi_qc.tsv``,
-``stats_prepost.tsv``, ``stats_responders.tsv``, ``stats_reliability.tsv``,
+``stats_treatment.tsv``, ``stats_prepost.tsv``, ``stats_responders.tsv``,
+``stats_reliability.tsv``,
 ``prediction/metrics.tsv``, ``prediction/oof_predictions.tsv``,
 ``prediction/permutation_null.tsv``, ``prediction/importance.tsv``,
 ``prediction/models/*.skops``,
@@ -56,6 +57,7 @@ from ..report import write_report
 from ..report.eeg import eeg_sections
 from ..report.fmri import fmri_sections
 from ..report.stats import prediction_sections, stats_sections
+from ..stats.treatment import control_arm
 from ..utils._check import suggest
 from ..utils._files import (
     check_output_location,
@@ -415,12 +417,20 @@ def _summary(study, errors):
 
 
 def _stats_tables(long, study, config, n_jobs):
-    """Pre/post, responder and reliability statistics of the feature table."""
-    from ..stats import prepost_statistics, reliability, responder_statistics
+    """Treatment, pre/post, responder and reliability statistics."""
+    from ..stats import (
+        prepost_statistics,
+        reliability,
+        responder_statistics,
+        treatment_effects,
+    )
 
     kwargs = {"sessions": (config.sessions.pre, config.sessions.post)}
     seeded = kwargs | {"random_state": config.random_state}
     out = {
+        "stats_treatment": treatment_effects(
+            long, study.participants, config.stats, **kwargs
+        ),
         "stats_prepost": prepost_statistics(
             long, study.participants, config.stats, **seeded
         ),
@@ -505,7 +515,12 @@ def _report_sections(tables, study, config):
         atlas = read_atlas(config.fmri.rois.atlas, config.fmri.rois.labels)
         sections += fmri_sections(tables, study.participants, atlas, sessions=sessions)
     if "stats_prepost" in tables:
-        sections += stats_sections(tables)
+        sections += stats_sections(
+            tables,
+            control=control_arm(
+                study.participants["intervention"], config.stats.control_arms
+            ),
+        )
     if "prediction/metrics" in tables:
         sections += prediction_sections(
             tables["prediction/metrics"],

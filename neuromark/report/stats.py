@@ -2,22 +2,26 @@
 
 from html import escape as html_escape
 
+import pandas as pd
+
 
 def _top(results, q, columns, top=8):
     ordered = results.sort_values(["intervention", q])
     return ordered.groupby("intervention").head(top)[columns].round(4)
 
 
-def stats_sections(tables, *, top=8):
-    """Tables of the strongest pre/post and responder effects per intervention.
+def stats_sections(tables, *, control=None, top=8):
+    """Treatment effects against control, then descriptive pre/post tables.
 
     Parameters
     ----------
     tables : dict of str to pandas.DataFrame
-        ``stats_prepost`` and optionally ``stats_responders`` and
-        ``stats_reliability``.
+        ``stats_prepost`` and optionally ``stats_treatment``,
+        ``stats_responders`` and ``stats_reliability``.
+    control : str | None
+        The study's control arm (None: the study has none).
     top : int
-        Rows per intervention.
+        Rows per intervention of the exploratory tables.
 
     Returns
     -------
@@ -25,17 +29,75 @@ def stats_sections(tables, *, top=8):
     """
     from .html import table_html
 
+    treatment = tables.get("stats_treatment")
+    if treatment is not None and not treatment.empty:
+        confirmatory = treatment[treatment["family"] == "confirmatory"]
+        exploratory = treatment[
+            (treatment["family"] == "exploratory") & treatment["significant"]
+        ]
+        columns = [
+            "intervention",
+            "control",
+            "modality",
+            "feature",
+            "location",
+            "n",
+            "n_control",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "d",
+            "p",
+            "q",
+            "significant",
+        ]
+        html = (
+            "<p class='note'>Confirmatory test of each active arm against "
+            f"<b>{html_escape(str(control))}</b>: ANCOVA post ~ pre + arm (+ site), "
+            "the adjusted difference at post with its 95 % CI and d (estimate / "
+            "pooled baseline SD); q: Benjamini-Hochberg within the confirmatory "
+            "family (stats.confirmatory). Exploratory features are shown only when "
+            "the two-stage FDR over marker groups (Benjamini & Bogomolov 2014) "
+            "retains them.</p>" + table_html(confirmatory[columns].round(4))
+        )
+        if len(exploratory):
+            html += "<p class='note'>Exploratory, retained:</p>" + table_html(
+                exploratory[columns].round(4)
+            )
+        sections = [("Treatment effects against control (confirmatory)", html)]
+    else:
+        sections = [
+            (
+                "Treatment effects against control (confirmatory)",
+                "<p class='lead'>"
+                + (
+                    "This study has no control arm (stats.control_arms): the "
+                    "pre/post changes below are descriptive and cannot separate "
+                    "the treatment from time, placebo, retest or regression to the "
+                    "mean."
+                    if control is None
+                    else f"The control arm {html_escape(str(control))} or every "
+                    "active arm has fewer than two participants with both "
+                    "sessions: no treatment effect could be tested."
+                )
+                + "</p>",
+            )
+        ]
     note = (
-        "<p class='note'>Paired change post − pre with t-based 95 % CI, d_z, paired "
-        "t-test and sign-flip permutation p; q: Benjamini-Hochberg within each "
-        "intervention over the tested family. Small arms give wide intervals: read "
-        "effect sizes with their CIs.</p>"
+        "<p class='note'>Descriptive: paired change post − pre within each arm "
+        "(time, placebo, retest and regression to the mean included) with t-based "
+        "95 % CI, d_z and d_av (mean change over the mean of the pre and post SDs, "
+        "comparable with between-group effects) with exact noncentral-t CIs, the "
+        "pre-post correlation r, paired t-test and sign-flip permutation p; q: "
+        "Benjamini-Hochberg within each intervention. Small arms give wide "
+        "intervals: read effect sizes with their CIs.</p>"
     )
     prepost = _top(
         tables["stats_prepost"],
         "q_t",
         [
             "intervention",
+            "family",
             "modality",
             "feature",
             "location",
@@ -44,13 +106,18 @@ def stats_sections(tables, *, top=8):
             "ci_low",
             "ci_high",
             "d_z",
+            "d_av",
+            "d_av_ci_low",
+            "d_av_ci_high",
+            "r_prepost",
             "p_t",
-            "p_signflip",
             "q_t",
         ],
         top,
     )
-    sections = [("Pre/post change per intervention", note + table_html(prepost))]
+    sections.append(
+        ("Pre/post change per intervention (descriptive)", note + table_html(prepost))
+    )
     if "stats_responders" in tables:
         responders = _top(
             tables["stats_responders"],
@@ -78,11 +145,30 @@ def stats_sections(tables, *, top=8):
             )
         )
     if "stats_reliability" in tables:
-        icc = tables["stats_reliability"].sort_values("icc_3_1", ascending=False)
+        icc = tables["stats_reliability"]
+        shown = icc[icc["family"] == "confirmatory"]
+        rest = icc[icc["family"] != "confirmatory"].sort_values(
+            "icc_2_1", ascending=False
+        )
+        columns = [
+            "family",
+            "modality",
+            "feature",
+            "location",
+            "n",
+            "icc_2_1",
+            "icc_2_1_ci_low",
+            "icc_2_1_ci_high",
+            "icc_3_1",
+        ]
         sections.append(
             (
                 "Test-retest reliability (control arms)",
-                table_html(icc.head(2 * top).round(3)),
+                "<p class='note'>ICC(2,1), two-way random, absolute agreement (Koo "
+                "& Li 2016), with its F-based 95 % CI (McGraw & Wong 1996); every "
+                "confirmatory feature, then the most reliable others. ICC(3,1) "
+                "(consistency) for comparison.</p>"
+                + table_html(pd.concat([shown, rest.head(top)])[columns].round(3)),
             )
         )
     return sections

@@ -9,6 +9,7 @@ import itertools
 
 import numpy as np
 from scipy import stats
+from scipy.optimize import brentq
 
 MAX_EXACT = 14  # up to 2**14 sign patterns are enumerated exactly
 
@@ -16,6 +17,35 @@ MAX_EXACT = 14  # up to 2**14 sign patterns are enumerated exactly
 def hedges_correction(df):
     """Small-sample correction factor ``J = 1 - 3 / (4 df - 1)`` (Hedges 1981)."""
     return 1.0 - 3.0 / (4.0 * df - 1.0)
+
+
+def noncentral_t_interval(t, df, *, confidence=0.95):
+    """Exact interval of the noncentrality parameter of an observed t.
+
+    The bounds are the noncentralities under which the observed ``t`` is
+    the upper and lower ``(1 - confidence) / 2`` quantile of the noncentral
+    t distribution (Steiger & Fouladi 1997; Cumming & Finch 2001).
+
+    Returns
+    -------
+    low, high : float
+    """
+    if not (np.isfinite(t) and df > 0):
+        return np.nan, np.nan
+    tail = (1 - confidence) / 2
+    # the noncentrality's SD is about sqrt(1 + t^2 / (2 df)); search +-10 SD
+    width = 10.0 * np.sqrt(1.0 + t**2 / (2.0 * df)) + 2.0
+
+    def cdf(nc):
+        value = stats.nct.cdf(t, df, nc)
+        if np.isfinite(value):
+            return value
+        return 1.0 if nc < t else 0.0  # scipy underflows far in the tails
+
+    def bound(probability):
+        return brentq(lambda nc: cdf(nc) - probability, t - width, t + width)
+
+    return bound(1 - tail), bound(tail)
 
 
 def paired_effect(pre, post, *, confidence=0.95):
@@ -51,9 +81,13 @@ def paired_effect(pre, post, *, confidence=0.95):
         "ci_low": np.nan,
         "ci_high": np.nan,
         "sd_change": np.nan,
+        "r_prepost": np.nan,
         "d_z": np.nan,
         "d_z_ci_low": np.nan,
         "d_z_ci_high": np.nan,
+        "d_av": np.nan,
+        "d_av_ci_low": np.nan,
+        "d_av_ci_high": np.nan,
         "g_z": np.nan,
         "t": np.nan,
         "p_t": np.nan,
@@ -65,8 +99,13 @@ def paired_effect(pre, post, *, confidence=0.95):
     critical = stats.t.ppf(0.5 + confidence / 2, n - 1)
     half = critical * sd / np.sqrt(n)
     d_z = mean / sd if sd > 0 else np.nan
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    se_d = np.sqrt(1.0 / n + d_z**2 / (2.0 * n))
+    sd_av = (pre.std(ddof=1) + post.std(ddof=1)) / 2
+    d_av = mean / sd_av if sd_av > 0 else np.nan
+    t_value = d_z * np.sqrt(n)
+    nc_low, nc_high = noncentral_t_interval(t_value, n - 1, confidence=confidence)
+    to_d_av = sd / sd_av / np.sqrt(n) if sd_av > 0 else np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.corrcoef(pre, post)[0, 1] if pre.std() > 0 and post.std() > 0 else np.nan
     test = stats.ttest_rel(post, pre)
     nonzero = change[change != 0]
     p_wilcoxon = stats.wilcoxon(nonzero).pvalue if nonzero.size >= 1 else np.nan
@@ -77,9 +116,13 @@ def paired_effect(pre, post, *, confidence=0.95):
         ci_low=mean - half,
         ci_high=mean + half,
         sd_change=sd,
+        r_prepost=r,
         d_z=d_z,
-        d_z_ci_low=d_z - z * se_d,
-        d_z_ci_high=d_z + z * se_d,
+        d_z_ci_low=nc_low / np.sqrt(n),
+        d_z_ci_high=nc_high / np.sqrt(n),
+        d_av=d_av,
+        d_av_ci_low=nc_low * to_d_av,
+        d_av_ci_high=nc_high * to_d_av,
         g_z=d_z * hedges_correction(n - 1),
         t=test.statistic,
         p_t=test.pvalue,
@@ -185,18 +228,40 @@ def group_difference(a, b, *, n_permutations=10000, random_state=0):
     return result
 
 
-def icc(ratings):
+def _icc_2_1_interval(value, bms, jms, ems, n, k, confidence):
+    """F-based CI of ICC(2,1) (McGraw & Wong 1996, case 2A; Satterthwaite df)."""
+    if not np.isfinite(value) or value >= 1 or ems <= 0:
+        return np.nan, np.nan
+    alpha = 1 - confidence
+    a = k * value / (n * (1 - value))
+    b = 1 + k * value * (n - 1) / (n * (1 - value))
+    df = (a * jms + b * ems) ** 2 / (
+        (a * jms) ** 2 / (k - 1) + (b * ems) ** 2 / ((n - 1) * (k - 1))
+    )
+    upper_f = stats.f.ppf(1 - alpha / 2, n - 1, df)
+    lower_f = stats.f.ppf(1 - alpha / 2, df, n - 1)
+    shared = k * jms + (k * n - k - n) * ems
+    low = n * (bms - upper_f * ems) / (upper_f * shared + n * bms)
+    high = n * (lower_f * bms - ems) / (shared + n * lower_f * bms)
+    return low, high
+
+
+def icc(ratings, *, confidence=0.95):
     """Intraclass correlations of a subjects x sessions (or raters) table.
 
     Parameters
     ----------
     ratings : array-like of float, shape (n_subjects, k)
         Complete rows only (rows with NaN are dropped).
+    confidence : float
+        Level of the ICC(2,1) interval.
 
     Returns
     -------
     result : dict
-        ``icc_1_1``, ``icc_2_1`` (two-way random, absolute agreement),
+        ``icc_1_1``, ``icc_2_1`` (two-way random, absolute agreement: the
+        test-retest figure to report, Koo & Li 2016) with its F-based
+        ``icc_2_1_ci_low``/``icc_2_1_ci_high`` (McGraw & Wong 1996),
         ``icc_3_1`` (two-way mixed, consistency) and their average-measures
         forms ``icc_1_k``, ``icc_2_k``, ``icc_3_k`` (Shrout & Fleiss 1979;
         McGraw & Wong 1996), and ``n``.
@@ -210,6 +275,8 @@ def icc(ratings):
             for key in (
                 "icc_1_1",
                 "icc_2_1",
+                "icc_2_1_ci_low",
+                "icc_2_1_ci_high",
                 "icc_3_1",
                 "icc_1_k",
                 "icc_2_k",
@@ -225,10 +292,14 @@ def icc(ratings):
     wms = (ss_cols + ss_error) / (n * (k - 1))
     jms = ss_cols / (k - 1)
     ems = ss_error / ((n - 1) * (k - 1))
+    icc_2_1 = (bms - ems) / (bms + (k - 1) * ems + k * (jms - ems) / n)
+    low, high = _icc_2_1_interval(icc_2_1, bms, jms, ems, n, k, confidence)
     return {
         "n": n,
         "icc_1_1": (bms - wms) / (bms + (k - 1) * wms),
-        "icc_2_1": (bms - ems) / (bms + (k - 1) * ems + k * (jms - ems) / n),
+        "icc_2_1": icc_2_1,
+        "icc_2_1_ci_low": low,
+        "icc_2_1_ci_high": high,
         "icc_3_1": (bms - ems) / (bms + (k - 1) * ems),
         "icc_1_k": (bms - wms) / bms,
         "icc_2_k": (bms - ems) / (bms + (jms - ems) / n),
@@ -244,3 +315,44 @@ def fdr(pvalues):
     if finite.any():
         adjusted[finite] = stats.false_discovery_control(p[finite], method="bh")
     return adjusted
+
+
+def two_stage_fdr(pvalues, groups, *, alpha=0.05):
+    """Hierarchical FDR over groups of tests (Benjamini & Bogomolov 2014).
+
+    Stage 1 tests every group by the Simes combination of its p-values and
+    selects groups by Benjamini-Hochberg at ``alpha``; stage 2 applies
+    Benjamini-Hochberg inside each selected group at ``alpha * R / G``
+    (``R`` selected of ``G`` groups), which controls the FDR averaged over
+    the selected groups.
+
+    Parameters
+    ----------
+    pvalues : array-like of float
+        P-values (NaN: not tested).
+    groups : array-like
+        Group of each test (e.g. the marker: ``eeg alpha_logpower``).
+    alpha : float
+        Level.
+
+    Returns
+    -------
+    rejected : ndarray of bool
+    """
+    p = np.asarray(pvalues, float)
+    groups = np.asarray(groups)
+    rejected = np.zeros(p.shape, bool)
+    finite = np.isfinite(p)
+    labels = np.unique(groups[finite])
+    if labels.size == 0:
+        return rejected
+    simes = []
+    for label in labels:
+        values = np.sort(p[finite & (groups == label)])
+        simes.append(np.min(values * values.size / np.arange(1, values.size + 1)))
+    selected = labels[fdr(simes) <= alpha]
+    level = alpha * selected.size / labels.size
+    for label in selected:
+        rows = np.flatnonzero(finite & (groups == label))
+        rejected[rows] = fdr(p[rows]) <= level
+    return rejected

@@ -25,6 +25,25 @@ class StatsSettings(StrictModel):
     confidence: float = Field(0.95, gt=0, lt=1, description="Confidence level of CIs.")
     control_arms: tuple[str, ...] = Field(
         ("sham", "control", "placebo", "waitlist"),
-        description="Interventions whose "
-        "pre/post pairs estimate test-retest reliability (ICC).",
+        description="Interventions (case-insensitive) that are the control of "
+        "the treatment effects (the first one present) and whose pre/post pairs "
+        "estimate test-retest reliability (ICC).",
+    )
+    confirmatory: tuple[str, ...] = Field(
+        (
+            "eeg_alpha_logpower_occipital",
+            "eeg_beta_logpower_central",
+            "eeg_paf_occipital",
+            "fmri_fc_PAG~pgACC",
+        ),
+        description="The confirmatory family, as <modality>_<feature>_<location> "
+        "(the stems of features_wide.tsv): tested as arm x time against the "
+        "control arm with Benjamini-Hochberg inside the family. Every other "
+        "feature is exploratory, under a two-stage FDR across marker groups.",
+    )
+    fdr_level: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="False-discovery rate of the 'significant' column.",
     )

@@ -6,6 +6,7 @@ from joblib import Parallel, delayed
 from ..utils._logging import logger
 from .effects import fdr, group_difference, icc, paired_effect, sign_flip_pvalue
 from .settings import StatsSettings
+from .treatment import family_of
 
 KEYS = ["modality", "feature", "location"]
 
@@ -61,8 +62,12 @@ def prepost_statistics(
     -------
     results : pandas.DataFrame
         One row per intervention x feature: the columns of
-        :func:`~neuromark.stats.effects.paired_effect`, ``p_signflip``, and
-        Benjamini-Hochberg ``q_t`` and ``q_signflip`` within each intervention.
+        :func:`~neuromark.stats.effects.paired_effect`, ``p_signflip``,
+        Benjamini-Hochberg ``q_t`` and ``q_signflip`` within each intervention,
+        ``analysis`` (``descriptive (within-arm)``: the change includes time,
+        placebo, retest and regression to the mean; the treatment effect is
+        :func:`~neuromark.stats.treatment_effects`) and ``family``
+        (``confirmatory`` or ``exploratory``, from ``settings.confirmatory``).
     """
     settings = settings or StatsSettings()
     pairs = paired_table(feature_family(long, settings.family), sessions=sessions)
@@ -88,6 +93,8 @@ def prepost_statistics(
         results[column] = results.groupby("intervention")[source].transform(
             lambda p: pd.Series(fdr(p.to_numpy()), index=p.index)
         )
+    results["analysis"] = "descriptive (within-arm)"
+    results["family"] = family_of(results, settings.confirmatory)
     logger.info(
         "pre/post statistics: %d features x %d interventions",
         results[KEYS].drop_duplicates().shape[0],
@@ -157,20 +164,25 @@ def reliability(long, participants, settings=None, *, sessions=("pre", "post")):
     results : pandas.DataFrame
         One row per feature: ``n`` and the ICC forms of
         :func:`~neuromark.stats.effects.icc` over pre/post of participants in
-        ``settings.control_arms``; empty if no control arm exists.
+        ``settings.control_arms`` (ICC(2,1) with its F-based CI is the figure
+        to report) and ``family``; empty if no control arm exists.
     """
     settings = settings or StatsSettings()
     arms = participants.set_index("participant_id")["intervention"]
-    controls = arms.index[arms.isin(settings.control_arms)]
+    wanted = {arm.lower() for arm in settings.control_arms}
+    controls = arms.index[arms.astype(str).str.lower().isin(wanted)]
     if len(controls) < 2:
         return pd.DataFrame()
     pairs = paired_table(feature_family(long, settings.family), sessions=sessions)
     pairs = pairs[pairs.index.get_level_values("participant_id").isin(controls)]
     rows = [
-        dict(zip(KEYS, keys)) | icc(group[["pre", "post"]].to_numpy())
+        dict(zip(KEYS, keys))
+        | icc(group[["pre", "post"]].to_numpy(), confidence=settings.confidence)
         for keys, group in pairs.groupby(level=KEYS, sort=True)
     ]
-    return pd.DataFrame(rows)
+    results = pd.DataFrame(rows)
+    results["family"] = family_of(results, settings.confirmatory)
+    return results
 
 
 def summarise(results, *, top=10, q="q_t"):

@@ -1,0 +1,168 @@
+"""Treatment effects against control, effect sizes people compare, reliability
+with intervals and a declared confirmatory family."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from neuromark.features import LONG_COLUMNS
+from neuromark.stats import (
+    StatsSettings,
+    ancova,
+    control_arm,
+    icc,
+    noncentral_t_interval,
+    paired_effect,
+    prepost_statistics,
+    treatment_effects,
+    two_stage_fdr,
+)
+
+
+def _trial(effect=0.0, n=25, seed=0, arms=("TENS", "NIBS", "sham"), site=False):
+    """Per participant pre/post of one marker; TENS gains `effect` at post."""
+    rng = np.random.default_rng(seed)
+    rows, people = [], []
+    for arm in arms:
+        for k in range(n):
+            pid = f"sub-{arm}{k:02d}"
+            trait = rng.normal(10, 2)
+            pre = trait + rng.normal(0, 1)
+            # everyone drifts by 0.5 (time, placebo): only TENS is treated
+            post = trait + 0.5 + (effect if arm == "TENS" else 0) + rng.normal(0, 1)
+            rows += [
+                (pid, "pre", "eeg", "alpha_logpower", "occipital", pre, "log10(µV²)"),
+                (pid, "post", "eeg", "alpha_logpower", "occipital", post, "log10(µV²)"),
+                (pid, "pre", "eeg", "beta_logpower", "frontal", rng.normal(), "x"),
+                (pid, "post", "eeg", "beta_logpower", "frontal", rng.normal(), "x"),
+            ]
+            people.append(
+                {"participant_id": pid, "intervention": arm, "site": "AB"[k % 2]}
+            )
+    participants = pd.DataFrame(people)
+    if not site:
+        participants = participants.drop(columns="site")
+    return pd.DataFrame(rows, columns=LONG_COLUMNS), participants
+
+
+def test_ancova_equals_statsmodels_formula():
+    import statsmodels.formula.api as smf
+
+    long, participants = _trial(effect=1.0, site=True)
+    wide = long[long["feature"] == "alpha_logpower"].pivot(
+        index="participant_id", columns="session", values="value"
+    )
+    data = wide.join(participants.set_index("participant_id"))
+    fit = smf.ols(
+        "post ~ pre + C(intervention, Treatment('sham')) + C(site)", data=data
+    ).fit()
+    rows = {
+        r["intervention"]: r
+        for r in ancova(
+            data["pre"],
+            data["post"],
+            data["intervention"],
+            control="sham",
+            sites=data["site"],
+        )
+    }
+    for arm in ("TENS", "NIBS"):
+        term = f"C(intervention, Treatment('sham'))[T.{arm}]"
+        assert rows[arm]["estimate"] == pytest.approx(fit.params[term], rel=1e-10)
+        assert rows[arm]["p"] == pytest.approx(fit.pvalues[term], rel=1e-8)
+        low, high = fit.conf_int().loc[term]
+        assert (rows[arm]["ci_low"], rows[arm]["ci_high"]) == pytest.approx((low, high))
+        assert rows[arm]["control"] == "sham" and rows[arm]["n"] == 25
+
+
+def test_planted_arm_by_time_effect_is_found_and_drift_is_not():
+    long, participants = _trial(effect=1.2, seed=1)
+    results = treatment_effects(long, participants).set_index(
+        ["intervention", "feature"]
+    )
+    tens = results.loc[("TENS", "alpha_logpower")]
+    nibs = results.loc[("NIBS", "alpha_logpower")]
+    assert tens["ci_low"] < 1.2 < tens["ci_high"] and tens["p"] < 0.001
+    assert tens["family"] == "confirmatory" and tens["significant"]
+    # the drift every arm shares is not a treatment effect (it is in within-arm change)
+    assert nibs["ci_low"] < 0 < nibs["ci_high"]
+    within = prepost_statistics(long, participants).set_index(
+        ["intervention", "feature"]
+    )
+    assert within.loc[("NIBS", "alpha_logpower"), "mean_change"] > 0.2
+    assert within.loc[("NIBS", "alpha_logpower"), "analysis"].startswith("descriptive")
+    assert results.loc[("TENS", "beta_logpower"), "family"] == "exploratory"
+
+
+def test_no_control_arm_is_said_not_hidden():
+    long, participants = _trial(arms=("TENS", "NIBS"))
+    results = treatment_effects(long, participants)
+    assert results.empty and "no control arm" in results.attrs["reason"]
+    assert control_arm(["TENS", "Sham"], ("sham",)) == "Sham"  # case-insensitive
+
+
+def test_d_av_and_noncentral_intervals():
+    rng = np.random.default_rng(2)
+    pre = rng.normal(10, 2, 20)
+    post = 0.8 * pre + rng.normal(3, 1.5, 20)
+    out = paired_effect(pre, post)
+    change = post - pre
+    sd_av = (pre.std(ddof=1) + post.std(ddof=1)) / 2
+    assert out["d_av"] == pytest.approx(change.mean() / sd_av)
+    assert out["r_prepost"] == pytest.approx(np.corrcoef(pre, post)[0, 1])
+    t = out["t"]
+    low, high = noncentral_t_interval(t, 19)
+    # the observed t is the 97.5th / 2.5th percentile at the bounds
+    assert stats.nct.cdf(t, 19, low) == pytest.approx(0.975, abs=1e-6)
+    assert stats.nct.cdf(t, 19, high) == pytest.approx(0.025, abs=1e-6)
+    assert out["d_z_ci_low"] == pytest.approx(low / np.sqrt(20))
+    scale = change.std(ddof=1) / sd_av / np.sqrt(20)
+    assert out["d_av_ci_low"] == pytest.approx(low * scale)
+    assert out["d_av_ci_high"] == pytest.approx(high * scale)
+    # far in the tails scipy underflows; the interval is still finite
+    assert np.isfinite(noncentral_t_interval(25.0, 9)).all()
+
+
+def test_icc_2_1_interval_matches_pingouin():
+    ratings = np.array(
+        [
+            [9, 2, 5, 8],
+            [6, 1, 3, 2],
+            [8, 4, 6, 8],
+            [7, 1, 2, 6],
+            [10, 5, 6, 9],
+            [6, 2, 4, 7],
+        ],
+        float,
+    )
+    with warnings.catch_warnings():  # pingouin's own pandas deprecations
+        warnings.simplefilter("ignore")
+        import pingouin
+
+        long = pd.DataFrame(
+            {
+                "target": np.repeat(np.arange(6), 4),
+                "rater": np.tile(np.arange(4), 6),
+                "rating": ratings.ravel(),
+            }
+        )
+        table = pingouin.intraclass_corr(long, "target", "rater", "rating")
+    types = table["Type"].astype(str)
+    icc2 = table[types.isin(["ICC2", "ICC(A,1)"])].iloc[0]  # names differ by version
+    out = icc(ratings)
+    assert out["icc_2_1"] == pytest.approx(icc2["ICC"], abs=1e-10)
+    low, high = icc2["CI95%"] if "CI95%" in icc2 else icc2["CI95"]
+    assert out["icc_2_1_ci_low"] == pytest.approx(low, abs=0.006)  # pingouin rounds
+    assert out["icc_2_1_ci_high"] == pytest.approx(high, abs=0.006)
+
+
+def test_two_stage_fdr_selects_groups_then_features():
+    p = np.array([0.0001, 0.0004, 0.3, 0.2, 0.5, 0.9, 0.04, np.nan])
+    groups = np.array(["alpha"] * 3 + ["beta"] * 3 + ["fc", "fc"])
+    rejected = two_stage_fdr(p, groups, alpha=0.05)
+    assert list(rejected) == [True, True, False, False, False, False, False, False]
+    # the confirmatory family of the settings labels rows of every table
+    assert "eeg_paf_occipital" in StatsSettings().confirmatory
