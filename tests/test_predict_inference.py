@@ -4,6 +4,7 @@ family-wise p-values, the BBC-CV interval, calibration, the arm increment."""
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from neuromark.predict import (
     block_permutation,
@@ -13,6 +14,7 @@ from neuromark.predict import (
     validate,
     validate_analyses,
 )
+from neuromark.predict.classifiers import SparseLogisticRegression
 from neuromark.predict.validation import (
     calibration,
     fold_strata,
@@ -213,3 +215,41 @@ def test_fast_path_equals_scikit_learn(class_weight):
     assert fast_scorer(make_model("svm")) is None
     assert fast_scorer(make_model("logistic", tune=True)) is None
     assert fast_scorer(make_model("logistic", n_confounds=1)) is None
+
+
+@parametrize_with_checks([SparseLogisticRegression()])
+def test_sparse_logistic_is_a_scikit_learn_classifier(estimator, check):
+    check(estimator)
+
+
+def test_sparse_logistic_penalty_does_not_depend_on_n():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((200, 10))
+    y = (X[:, 0] + rng.standard_normal(200) > 0).astype(int)
+    model = SparseLogisticRegression(alpha=0.05).fit(X, y)
+    reference = LogisticRegression(
+        C=1 / (0.05 * 200),
+        l1_ratio=1.0,
+        solver="liblinear",
+        intercept_scaling=100.0,
+        class_weight="balanced",
+        tol=1e-6,
+        random_state=0,
+    ).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_)
+    assert model.coef_[0, 0] > 0.3 and np.sum(model.coef_ != 0) <= 4  # sparse
+    # the same data twice over: the same mean loss, the same model
+    doubled = SparseLogisticRegression(alpha=0.05).fit(np.vstack([X, X]), np.r_[y, y])
+    np.testing.assert_allclose(doubled.coef_, model.coef_, atol=2e-3)
+    # the default pipeline's fast path fits the same lasso on numpy-scaled rows
+    from sklearn.base import clone
+
+    from neuromark.predict._fast import fast_scorer
+
+    pipeline = make_model("logistic", penalty="l1", alpha=0.05)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    expected = clone(pipeline).fit(X[:150], y[:150]).predict_proba(X[150:])[:, 1]
+    scores = fast_scorer(pipeline)(X[:150], y[:150], X[150:])
+    np.testing.assert_allclose(scores, expected, atol=1e-6)  # liblinear's tol

@@ -6,8 +6,12 @@ Four tables, each over many seeded studies of the ``realistic`` preset
 1. false-positive rate of every reported test on null studies, including the
    arm-confounded null (response rate depends on the arm, and the treatment
    moves the markers of everyone in its arm, responder or not);
-2. coverage of every reported interval for its named estimand;
-3. power for the planted effects at n = 40, 80 and 160;
+2. coverage of every reported interval for its named estimand, including the
+   primary AUC interval (BBC-CV) for the AUC of the refitted model on new
+   participants;
+3. power for the planted effects at n = 40, 80 and 160 (ANCOVA against sham,
+   within-arm change), and the primary analysis' detection of a prognostic
+   baseline PAF of d = 0.8 at n = 60 and 120;
 4. recovery of planted markers by the whole pipeline from simulated
    recordings (artefacts, missing alpha peaks, a noisy PAG).
 
@@ -17,7 +21,7 @@ so hundreds of studies run in minutes; table 4 simulates and processes
 recordings. Not part of the test suite: run it after changing a test, an
 interval or a default, and paste its output into the README::
 
-    python validation/calibrate.py              # about 30 min on 2 cores
+    python validation/calibrate.py              # about an hour on 2 cores
     python validation/calibrate.py --quick      # a few minutes, wider MC error
 
 Every study has its own seed (``--seed`` + study number), so the tables are
@@ -34,13 +38,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from sklearn.metrics import roc_auc_score
 
 from neuromark.features import to_wide
-from neuromark.predict.design import feature_columns
+from neuromark.predict.design import build_design, covariate_matrix, feature_columns
 from neuromark.predict.models import make_model
-from neuromark.predict.validation import validate
+from neuromark.predict.settings import PredictSettings
+from neuromark.predict.study import CONTROL_ARMS, predict_responders
 from neuromark.simulation import REALISTIC, simulate_features
-from neuromark.stats import prepost_statistics, responder_statistics
+from neuromark.stats import (
+    icc,
+    prepost_statistics,
+    reliability,
+    responder_statistics,
+    treatment_effects,
+)
 from neuromark.stats.settings import StatsSettings
 
 ALPHA = 0.05
@@ -66,26 +78,35 @@ def _rate(hits):
     return mean, half
 
 
-def _prediction_p(long, participants, feature_set, seed, n_permutations):
-    """Pooled EEG+fMRI logistic analysis: AUC, its CI and permutation p."""
+PREDICT = dict(per_treatment=False, save_models=False)
+# a prognostic baseline PAF of d = 0.8 alone (no prognostic fMRI edge)
+PROGNOSTIC_PAF = dataclasses.replace(REALISTIC, baseline_paf=0.8, baseline_fc={})
+
+
+def _wide(long, participants):
     wide = to_wide(long, participants=list(participants["participant_id"]))
-    wide = wide.merge(participants[["participant_id"]], on="participant_id")
-    columns = feature_columns(wide, "combined", feature_set)
-    labelled = participants["responder"].notna().to_numpy()
-    X = wide.loc[labelled, columns].to_numpy(float)
-    y = participants.loc[labelled, "responder"].astype(int).to_numpy()
-    result = validate(
-        make_model("logistic", random_state=seed),
-        X,
-        y,
-        np.arange(len(y)),
-        n_splits=5,
-        n_repeats=1,
-        n_permutations=n_permutations,
-        n_bootstrap=500,
-        random_state=seed,
+    return wide.merge(participants[["participant_id"]], on="participant_id")
+
+
+def _pooled(long, participants, seed, n_permutations, feature_sets=("baseline",)):
+    """Validate the default pooled analyses of one simulated study."""
+    settings = PredictSettings(
+        n_permutations=n_permutations, feature_sets=feature_sets, **PREDICT
     )
-    return result["metrics"]
+    metrics, *_ = predict_responders(
+        _wide(long, participants), participants, settings, random_state=seed
+    )
+    return metrics.set_index(["feature_set", "model"])
+
+
+def _primary_design(long, participants, columns=None):
+    """Design of the default primary analysis (combined baseline + arm, site)."""
+    wide = _wide(long, participants)
+    if columns is None:
+        columns = feature_columns(wide, "combined", "baseline")
+    covariates = covariate_matrix(participants, control_arms=CONTROL_ARMS)
+    X, y, _, names = build_design(wide, participants, columns, covariates=covariates)
+    return X, y, names, columns
 
 
 def null_study(seed, n, n_permutations):
@@ -96,91 +117,173 @@ def null_study(seed, n, n_permutations):
     )
     prepost = prepost_statistics(long, participants, STATS, random_state=seed)
     for column in ("p_t", "p_wilcoxon", "p_signflip"):
-        out[f"pre/post {column} (null)"] = (prepost[column] < ALPHA).mean()
-    out["pre/post any q_t < 0.05 per arm (null)"] = (
-        prepost.groupby("intervention")["q_t"].min() < ALPHA
-    ).mean()
+        out[f"within-arm pre/post {column} (null)"] = (prepost[column] < ALPHA).mean()
+    treatment = treatment_effects(long, participants, STATS)
+    out["ANCOVA arm vs sham, p (null)"] = (treatment["p"] < ALPHA).mean()
+    out["ANCOVA confirmatory family, any q < 0.05 (null)"] = (
+        treatment.loc[treatment["family"] == "confirmatory", "q"].min() < ALPHA
+    )
+    out["ANCOVA exploratory two-stage FDR, any (null)"] = treatment.loc[
+        treatment["family"] == "exploratory", "significant"
+    ].any()
     responders = responder_statistics(long, participants, STATS, random_state=seed)
     for column in ("p_welch", "p_permutation"):
         out[f"responders {column} (null)"] = (responders[column] < ALPHA).mean()
-    metrics = _prediction_p(long, participants, "baseline", seed, n_permutations)
-    out["prediction pooled baseline p (null)"] = metrics["p_permutation"] < ALPHA
-    out["AUC CI covers 0.5 (null)"] = (
-        metrics["auc_ci_low"] <= 0.5 <= (metrics["auc_ci_high"])
+    pooled = _pooled(long, participants, seed, n_permutations)
+    primary = pooled[pooled["role"] == "primary"].iloc[0]
+    out["prediction primary p (null)"] = primary["p_permutation"] < ALPHA
+    out["prediction primary increment over arm p (null)"] = (
+        primary["p_increment"] < ALPHA
     )
 
+    # response rate depends on the arm and the treatment moves alpha (and the
+    # other markers) in its whole arm: no within-arm information at all
     long, participants = simulate_features(n, seed=seed, preset=ARM_CONFOUNDED)
     responders = responder_statistics(long, participants, STATS, random_state=seed)
     for column in ("p_welch", "p_permutation"):
         out[f"responders {column} (arm-confounded)"] = (
             responders[column] < ALPHA
         ).mean()
-    for feature_set in ("baseline", "change"):
-        metrics = _prediction_p(long, participants, feature_set, seed, n_permutations)
-        out[f"prediction pooled {feature_set} p (arm-confounded)"] = (
-            metrics["p_permutation"] < ALPHA
-        )
-    out["AUC CI covers 0.5 (arm-confounded, change)"] = (
-        metrics["auc_ci_low"] <= 0.5 <= metrics["auc_ci_high"]
+    pooled = _pooled(
+        long, participants, seed, n_permutations, feature_sets=("baseline", "change")
+    )
+    primary = pooled[pooled["role"] == "primary"].iloc[0]
+    out["prediction primary p (arm-confounded)"] = primary["p_permutation"] < ALPHA
+    out["prediction primary increment p (arm-confounded)"] = (
+        primary["p_increment"] < ALPHA
+    )
+    change = pooled.loc[("change", "logistic")]
+    change = change.iloc[0] if isinstance(change, pd.DataFrame) else change
+    out["prediction change (secondary) p (arm-confounded)"] = (
+        change["p_permutation"] < ALPHA
+    )
+    out["prediction change (secondary) p_fwer (arm-confounded)"] = (
+        change["p_fwer"] < ALPHA
     )
     return out
 
 
 def population_truth(n=40000, seed=10**6):
-    """Compute the estimands: population mean change and d_z per arm x marker."""
+    """Compute the estimands: mean change, d_z and d_av per arm x marker, ICC(2,1)."""
     long, participants = simulate_features(n, seed=seed)
     pairs = long.pivot_table(
         index=["modality", "feature", "location", "participant_id"],
         columns="session",
         values="value",
-    )
-    change = (pairs["post"] - pairs["pre"]).rename("change").reset_index()
+    ).dropna()
+    frame = pairs.reset_index()
     arms = participants.set_index("participant_id")["intervention"]
-    change["intervention"] = change["participant_id"].map(arms)
+    frame["intervention"] = frame["participant_id"].map(arms)
+    frame["change"] = frame["post"] - frame["pre"]
     keys = ["intervention", "modality", "feature", "location"]
-    grouped = change.groupby(keys)["change"]
-    return pd.DataFrame(
-        {"true_mean": grouped.mean(), "true_d_z": grouped.mean() / grouped.std()}
+    grouped = frame.groupby(keys)
+    truth = pd.DataFrame(
+        {
+            "true_mean": grouped["change"].mean(),
+            "true_d_z": grouped["change"].mean() / grouped["change"].std(),
+            "true_d_av": grouped["change"].mean()
+            / ((grouped["pre"].std() + grouped["post"].std()) / 2),
+        }
     )
+    sham = frame[frame["intervention"] == "sham"]
+    icc_truth = {
+        key: icc(group[["pre", "post"]].to_numpy())["icc_2_1"]
+        for key, group in sham.groupby(["modality", "feature", "location"])
+    }
+    return truth, pd.Series(icc_truth, name="true_icc")
 
 
-def coverage_study(seed, n, truth):
+def coverage_study(seed, n, truth, icc_truth):
     """Check whether each pre/post interval covers its population value."""
     long, participants = simulate_features(n, seed=seed)
     prepost = prepost_statistics(long, participants, STATS, random_state=seed)
     keys = ["intervention", "modality", "feature", "location"]
     merged = prepost.merge(truth.reset_index(), on=keys)
-    mean_ok = (merged["ci_low"] <= merged["true_mean"]) & (
-        merged["true_mean"] <= merged["ci_high"]
+
+    def covered(low, high, true):
+        return ((merged[low] <= merged[true]) & (merged[true] <= merged[high])).mean()
+
+    reliability_table = reliability(long, participants, STATS).merge(
+        icc_truth.rename_axis(["modality", "feature", "location"]).reset_index(),
+        on=["modality", "feature", "location"],
     )
-    dz_ok = (merged["d_z_ci_low"] <= merged["true_d_z"]) & (
-        merged["true_d_z"] <= merged["d_z_ci_high"]
+    icc_ok = (reliability_table["icc_2_1_ci_low"] <= reliability_table["true_icc"]) & (
+        reliability_table["true_icc"] <= reliability_table["icc_2_1_ci_high"]
     )
     return {
-        "mean change, t CI (per arm x marker)": mean_ok.mean(),
-        "d_z, normal-approximation CI": dz_ok.mean(),
+        "mean change, t CI (per arm x marker)": covered(
+            "ci_low", "ci_high", "true_mean"
+        ),
+        "d_z, exact noncentral-t CI": covered("d_z_ci_low", "d_z_ci_high", "true_d_z"),
+        "d_av, noncentral-t CI (Algina & Keselman)": covered(
+            "d_av_ci_low", "d_av_ci_high", "true_d_av"
+        ),
+        "ICC(2,1) in the sham arm, F-based CI": icc_ok.mean(),
+    }
+
+
+def auc_coverage_study(seed, n, fresh, n_permutations):
+    """Check the primary AUC interval against the refitted model's AUC on new people.
+
+    The estimand named in the report: the AUC, on new participants of the same
+    population (4000 simulated once), of the model refitted on all participants.
+    """
+    long, participants = simulate_features(n, seed=seed)
+    pooled = _pooled(long, participants, seed, n_permutations)
+    primary = pooled[pooled["role"] == "primary"].iloc[0]
+    X, y, names, columns = _primary_design(long, participants)
+    final = make_model("logistic").fit(X, y)
+    X_new, y_new, names_new, _ = _primary_design(*fresh, columns=columns)
+    if names_new != names:
+        return {}
+    true_auc = roc_auc_score(y_new, final.predict_proba(X_new)[:, 1])
+    return {
+        f"primary AUC interval covers the refitted model's AUC, n = {n}": primary[
+            "auc_ci_low"
+        ]
+        <= true_auc
+        <= primary["auc_ci_high"],
+        f"interval width, n = {n} (mean)": primary["auc_ci_high"]
+        - primary["auc_ci_low"],
     }
 
 
 def power_study(seed, n, n_permutations):
     """Detect the planted effects in one realistic study."""
     long, participants = simulate_features(n, seed=seed)
+    treatment = treatment_effects(long, participants, STATS).set_index(
+        ["intervention", "modality", "feature", "location"]
+    )
     prepost = prepost_statistics(long, participants, STATS, random_state=seed)
     index = prepost.set_index(["intervention", "modality", "feature", "location"])
     out = {}
     for name, key in PLANTED.items():
-        out[f"pre/post {name} (q_t < 0.05)"] = index.loc[key, "q_t"] < ALPHA
+        out[f"ANCOVA vs sham: {name} (p < 0.05)"] = treatment.loc[key, "p"] < ALPHA
+    for name, key in PLANTED.items():
+        out[f"within-arm (descriptive): {name} (q_t < 0.05)"] = (
+            index.loc[key, "q_t"] < ALPHA
+        )
     responders = responder_statistics(long, participants, STATS, random_state=seed)
     tens = responders.set_index(["intervention", "modality", "feature", "location"])
     key = PLANTED["TENS occipital alpha"]
     out["responders vs non-responders, TENS alpha (p_welch)"] = (
         tens.loc[key, "p_welch"] < ALPHA if key in tens.index else np.nan
     )
-    metrics = _prediction_p(long, participants, "baseline", seed, n_permutations)
-    out["prediction pooled baseline, prognostic PAF d 0.5 (p)"] = (
-        metrics["p_permutation"] < ALPHA
-    )
     return out
+
+
+def prognostic_study(seed, n, n_permutations):
+    """Run the primary analysis on a study with a prognostic baseline PAF (d = 0.8)."""
+    long, participants = simulate_features(n, seed=seed, preset=PROGNOSTIC_PAF)
+    pooled = _pooled(long, participants, seed, n_permutations)
+    primary = pooled[pooled["role"] == "primary"].iloc[0]
+    return {
+        "primary analysis detects prognostic PAF d 0.8 (p < 0.05)": primary[
+            "p_permutation"
+        ]
+        < ALPHA,
+        "primary AUC (mean)": primary["auc"],
+    }
 
 
 def recovery_study(seed, n, workdir):
@@ -263,8 +366,8 @@ def main(argv=None):
     parser.add_argument("--workdir", type=Path, default=Path("validation/work"))
     args = parser.parse_args(argv)
     scale = 0.25 if args.quick else 1.0
-    n_null, n_cover = int(200 * scale), int(400 * scale)
-    n_power, n_perm = int(100 * scale), 100
+    n_null, n_cover = int(60 * scale), int(400 * scale)
+    n_auc, n_power, n_perm = int(100 * scale), int(100 * scale), 100
     run = Parallel(n_jobs=args.n_jobs)
     start = time.perf_counter()
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -286,14 +389,22 @@ def main(argv=None):
         )
     )
 
-    truth = population_truth()
+    truth, icc_truth = population_truth()
     covers = run(
-        delayed(coverage_study)(args.seed + 10**4 + k, 40, truth)
+        delayed(coverage_study)(args.seed + 10**4 + k, 40, truth, icc_truth)
         for k in range(n_cover)
     )
+    fresh = simulate_features(4000, seed=10**6 + 1)
+    for n, count in ((60, n_auc), (120, int(0.4 * n_auc))):
+        covers += run(
+            delayed(auc_coverage_study)(args.seed + 15000 + k, n, fresh, n_perm)
+            for k in range(count)
+        )
     sections.append(
         _rates_table(
-            "2. Coverage of 95 % intervals for their estimand, n = 40 (realistic)",
+            "2. Coverage of 95 % intervals for their estimand (realistic; pre/post "
+            f"n = 40 over {n_cover} studies, AUC n = 60 over {n_auc} and n = 120 "
+            f"over {int(0.4 * n_auc)})",
             covers,
             "coverage (95 % MC)",
         )
@@ -313,6 +424,24 @@ def main(argv=None):
             f"3. Power at α = 0.05 (realistic preset, {n_power} studies per n)",
             [[name, *values] for name, values in power_rows.items()],
             ["planted effect", "n = 40", "n = 80", "n = 160"],
+        )
+    )
+    prognostic_rows = {}
+    for n in (60, 120):
+        outcomes = run(
+            delayed(prognostic_study)(args.seed + 25000 + k, n, n_perm)
+            for k in range(n_power)
+        )
+        for column, values in pd.DataFrame(outcomes).items():
+            mean, half = _rate(values)
+            prognostic_rows.setdefault(column, []).append(f"{mean:.2f} ± {half:.2f}")
+    sections.append(
+        _table(
+            "3b. The default primary analysis (pooled, baseline EEG + fMRI, logistic, "
+            f"with arm and site) on a prognostic PAF of d = 0.8 ({n_power} studies "
+            "per n)",
+            [[name, *values] for name, values in prognostic_rows.items()],
+            ["planted effect", "n = 60", "n = 120"],
         )
     )
 

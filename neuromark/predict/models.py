@@ -11,6 +11,7 @@ from sklearn.svm import SVC
 
 from ..fmri.connectivity import TangentSpace
 from ..utils._check import check_option
+from .classifiers import SparseLogisticRegression
 from .harmonize import Deconfounder
 
 MODELS = ("logistic", "svm", "forest", "dummy")
@@ -26,20 +27,24 @@ def make_model(
     site=False,
     n_covariates=0,
     class_weight="balanced",
+    penalty="l2",
+    alpha=0.1,
 ):
     """Build a response classifier whose preprocessing is fitted per fold.
 
     Parameters
     ----------
     name : "logistic" | "svm" | "forest" | "dummy"
-        L2-regularised logistic regression, linear SVM (decision values), random
-        forest (200 trees), or the chance baseline (the same score, 0.5, for
-        everyone: AUC exactly 0.5; a training-prior score would differ between
-        folds and give a spurious below-chance pooled AUC).
+        Penalised logistic regression (see ``penalty``), linear SVM
+        (decision values), random forest (200 trees), or the chance baseline
+        (the same score, 0.5, for everyone: AUC exactly 0.5; a training-prior
+        score would differ between folds and give a spurious below-chance
+        pooled AUC).
     random_state : int
         Seed of stochastic models.
     tune : bool
-        Tune the regularisation ``C`` of logistic/SVM by an inner 3-fold
+        Tune the regularisation (``C``, or the lasso's ``alpha`` over a third,
+        once and three times the given one) of logistic/SVM by an inner 3-fold
         stratified CV nested inside the outer validation. Its rows are
         participants (one row each in every design neuromark builds), so the
         inner folds are grouped by participant like the outer ones.
@@ -60,6 +65,11 @@ def make_model(
         Reweight classes to equal total weight when fitting (logistic, SVM,
         forest); validation maps reweighted risks back to the training
         prevalence.
+    penalty : "l2" | "l1"
+        Of the logistic regression: ridge (``C = 1``) or lasso
+        (:class:`~neuromark.predict.classifiers.SparseLogisticRegression`).
+    alpha : float
+        Lasso penalty per unit of mean log-loss.
 
     Returns
     -------
@@ -69,7 +79,12 @@ def make_model(
         fitted on the training rows only.
     """
     check_option("model", name, MODELS)
-    if name == "logistic":
+    check_option("penalty", penalty, ("l1", "l2"))
+    grid = {"C": [0.01, 0.1, 1.0, 10.0]}
+    if name == "logistic" and penalty == "l1":
+        classifier = SparseLogisticRegression(alpha=alpha, class_weight=class_weight)
+        grid = {"alpha": [alpha / 3, alpha, 3 * alpha]}
+    elif name == "logistic":
         classifier = LogisticRegression(C=1.0, max_iter=2000, class_weight=class_weight)
     elif name == "svm":
         classifier = SVC(kernel="linear", C=1.0, class_weight=class_weight)
@@ -86,7 +101,7 @@ def make_model(
     if tune and name in ("logistic", "svm"):
         classifier = GridSearchCV(
             classifier,
-            {"C": [0.01, 0.1, 1.0, 10.0]},
+            grid,
             scoring="roc_auc",
             cv=StratifiedKFold(3, shuffle=True, random_state=random_state),
             n_jobs=1,

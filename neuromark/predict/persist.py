@@ -19,6 +19,7 @@ ALLOWED_TYPES = {
     "sklearn.model_selection._split.StratifiedKFold",
     "neuromark.fmri.connectivity.TangentSpace",
     "neuromark.predict.harmonize.Deconfounder",
+    "neuromark.predict.classifiers.SparseLogisticRegression",
 }
 
 

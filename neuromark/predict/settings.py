@@ -101,6 +101,18 @@ class PredictSettings(StrictModel):
         ge=100,
         description="Out-of-bag bootstrap resamples of the AUC interval (BBC-CV).",
     )
+    logistic_penalty: Literal["l1", "l2"] = Field(
+        "l1",
+        description="Penalty of the logistic models on markers: l1 (lasso, "
+        "sparse: a few informative markers among tens carry the model) or l2 "
+        "(ridge, C = 1). The arm/site and clinical baselines are always ridge.",
+    )
+    lasso_alpha: float = Field(
+        0.1,
+        gt=0,
+        description="Lasso penalty per unit of mean log-loss (independent of the "
+        "number of participants); calibrated in validation/calibrate.py.",
+    )
     class_weight: Literal["balanced", "none"] = Field(
         "balanced",
         description="Reweight responders and non-responders to equal weight when "

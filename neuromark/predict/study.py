@@ -106,9 +106,15 @@ def _model(analysis, names, n_covariates, settings, random_state):
     columns, pairs = _tangent_edges(names)
     if settings.fmri_connectivity == "tangent" and columns:
         options["tangent"] = (columns, pairs)
-    estimator = analysis.model if analysis.modality not in ("none",) else "logistic"
+    if analysis.modality == "none":  # the clinical baseline: a few covariates
+        return make_model("logistic", tune=settings.tune, **options)
     return make_model(
-        estimator, random_state=random_state, tune=settings.tune, **options
+        analysis.model,
+        random_state=random_state,
+        tune=settings.tune,
+        penalty=settings.logistic_penalty,
+        alpha=settings.lasso_alpha,
+        **options,
     )
 
 

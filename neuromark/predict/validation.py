@@ -633,14 +633,12 @@ def fold_importance(
         grouped_splits(strata, groups, n_splits, random_state)
     ):
         model = clone(estimator).fit(X[train], y[train])
-        baseline = roc_auc_score(y[test], _scores(model, X[test]))
+        baseline = rank_auc(y[test], _scores(model, X[test]))
         for k, cols in enumerate(columns.values()):
             for _ in range(n_repeats):
                 permuted = X[test].copy()
                 permuted[:, cols] = permuted[rng.permutation(len(test))][:, cols]
-                drops[fold, k] += baseline - roc_auc_score(
-                    y[test], _scores(model, permuted)
-                )
+                drops[fold, k] += baseline - rank_auc(y[test], _scores(model, permuted))
     drops /= n_repeats
     table = pd.DataFrame(
         {
