@@ -149,6 +149,12 @@ def _add_predict(sub):
     parser.add_argument("features", type=Path, help="a features_wide.tsv table")
     parser.add_argument("--output", type=Path, help="write predictions to this TSV")
     parser.add_argument(
+        "--participants",
+        type=Path,
+        help="a participants.tsv whose columns (intervention, site, clinical "
+        "covariates) are joined to the features; pooled models need intervention",
+    )
+    parser.add_argument(
         "--max-missing",
         type=float,
         default=0.2,
@@ -310,6 +316,10 @@ def _predict(args):
 
     model, metadata = load_model(args.model)
     wide = read_feature_table(args.features)
+    if args.participants is not None:
+        extra = read_feature_table(args.participants)  # any TSV with participant_id
+        extra = extra[[c for c in extra if c == "participant_id" or c not in wide]]
+        wide = wide.merge(extra, on="participant_id", how="left")
     predictions = apply_model(model, metadata, wide, max_missing=args.max_missing)
     if args.output:
         write_tsv(args.output, predictions, index=False)

@@ -240,6 +240,15 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
         main(["predict", str(path), str(table), "--output", str(tmp_path / "p.tsv")])
         == 0
     )
+    # the participants' table supplies the arm a pooled model adjusts for
+    features_only = tmp_path / "features_only.tsv"
+    wide.drop(columns="intervention").to_csv(features_only, sep="\t", index=False)
+    people = tmp_path / "participants.tsv"
+    participants.to_csv(people, sep="\t", index=False)
+    assert main(["predict", str(path), str(features_only)]) == 2
+    assert "needs the participants' 'intervention' column" in capsys.readouterr().err
+    command = ["predict", str(path), str(features_only), "--participants", str(people)]
+    assert main(command) == 0
     printed = pd.read_csv(tmp_path / "p.tsv", sep="\t")
     np.testing.assert_allclose(printed["score"], scores["score"])
     assert main(["predict", str(tmp_path / "nope.skops"), str(table)]) == 2
