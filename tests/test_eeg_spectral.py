@@ -167,3 +167,67 @@ def test_region_and_asymmetry_features():
         "log10(µV²/Hz)",
         "ln ratio",
     }
+
+
+@pytest.mark.parametrize("seconds", [32.0, 120.0])  # 8 and 30 clean 4-s epochs
+def test_no_alpha_peak_gives_missing_paf_with_a_reason(seconds):
+    # pure 1/f noise: there is no alpha rhythm, so there is no PAF to report
+    rng = np.random.default_rng(int(seconds))
+    n = int(seconds * SFREQ)
+    channels = ["O1", "Oz", "O2", "Pz", "P3", "P4"]
+    data = 10 * aperiodic_noise(rng, 6, n, SFREQ, 1.5)
+    features, qc = extract_eeg_features(
+        _raw(data, channels), EEGSettings(**RAW_SETTINGS)
+    )
+    values = features.set_index(["feature", "location"])["value"]
+    assert values["paf"].isna().all() and values["paf_cog"].isna().all()
+    assert qc["n_channels_alpha_peak"] == 0
+    assert qc["paf_missing_reason"] == "no alpha peak above the noise in any channel"
+    assert "occipital" in qc["regions_without_alpha_peak"]
+    # the aperiodic fit is still good: its markers are reported
+    assert values["aperiodic_exponent"].notna().all()
+    # the same background with a modest 10.4 Hz rhythm: every PAF is measured
+    data += 4 * narrowband_noise(rng, 6, n, SFREQ, centre=10.4, sd=0.4)
+    features, qc = extract_eeg_features(
+        _raw(data, channels), EEGSettings(**RAW_SETTINGS)
+    )
+    values = features.set_index(["feature", "location"])["value"]
+    np.testing.assert_allclose(values["paf"], 10.4, atol=0.3)
+    np.testing.assert_allclose(values["paf_cog"], 10.4, atol=0.4)
+    assert qc["n_channels_alpha_peak"] == 6 and qc["paf_missing_reason"] == ""
+
+
+def test_peak_helpers_against_direct_computation():
+    from neuromark.eeg.spectral import (
+        flattened_centre_of_gravity,
+        log_standard_error,
+        parameterize,
+        tallest_peak,
+    )
+
+    peaks = np.array([[9.0, 0.3, 2, 0], [11.0, 0.5, 2, 0], [20.0, 0.9, 3, 0]])
+    centre, height = tallest_peak(peaks, 2, 7, 14)
+    assert centre[0] == 11.0 and height[0] == 0.5  # beta peak outside the range
+    assert np.isnan(centre[1]) and height[1] == 0.0  # no peak at all
+    rng = np.random.default_rng(4)
+    epochs = rng.gamma(4.0, size=(20, 3, 50))
+    se = log_standard_error(epochs)
+    direct = epochs.std(0, ddof=1) / np.sqrt(20) / epochs.mean(0) / np.log(10)
+    np.testing.assert_allclose(se, direct)
+    assert np.isnan(log_standard_error(epochs[:1])).all()
+    # centre of gravity of the power above a flat background of 1: the bump's
+    freqs = np.arange(1, 41, 0.25)
+    psd = 1.0 + np.exp(-0.5 * ((freqs - 10.2) / 0.7) ** 2)
+    cog = flattened_centre_of_gravity(psd[None], freqs, 8, 12, [0.0], [0.0])
+    assert cog[0] == pytest.approx(10.2, abs=0.02)
+    # chunked fits in parallel give the same peaks, indexed by spectrum
+    spectra = np.array(
+        [
+            1 / freqs + k * np.exp(-0.5 * ((freqs - 10) / 1.0) ** 2)
+            for k in (0.05, 0.1, 0.2, 0.4)
+        ]
+    )
+    one = parameterize(spectra, freqs, (2, 40))
+    two = parameterize(spectra, freqs, (2, 40), n_jobs=2)
+    np.testing.assert_allclose(one["peaks"], two["peaks"])
+    np.testing.assert_allclose(one["exponent"], two["exponent"])

@@ -79,7 +79,16 @@ def region_spectra(psd, ch_names, regions):
     return names, np.array(spectra).reshape(len(spectra), psd.shape[1])
 
 
-def spectral_markers(psd, freqs, locations, settings, ch_names=None, n_jobs=1):
+def spectral_markers(
+    psd,
+    freqs,
+    locations,
+    settings,
+    ch_names=None,
+    n_jobs=1,
+    noise=None,
+    return_qc=False,
+):
     """Compute every spectral marker of a set of spectra.
 
     Parameters
@@ -91,16 +100,35 @@ def spectral_markers(psd, freqs, locations, settings, ch_names=None, n_jobs=1):
     locations : list of str
         Location (channel or region) name of each row.
     settings : SpectralSettings
-        Bands, ranges and asymmetry pairs.
+        Bands, ranges, asymmetry pairs, peak and fit-quality criteria.
     ch_names : list of str | None
         Channel names, when the rows include channels (for asymmetry pairs).
     n_jobs : int
         Parallel workers of the aperiodic fits.
+    noise : ndarray, shape (n_locations,) | None
+        Chance wobble of each log10 spectrum (median standard error over the
+        fit range, :func:`~neuromark.eeg.spectral.log_standard_error`): the
+        unit of a peak's height. None: the aperiodic fit's mean absolute
+        error, a coarser yardstick.
+    return_qc : bool
+        Also return what could not be measured and why.
 
     Returns
     -------
     features : pandas.DataFrame
-        Columns ``feature``, ``location``, ``value``, ``unit``.
+        Columns ``feature``, ``location``, ``value``, ``unit``. ``paf`` (the
+        maximum of the spectrum above the aperiodic fit in ``paf_range``) and
+        ``paf_cog``
+        (centre of gravity of the power above the aperiodic fit) are NaN
+        where no FOOOF peak in ``paf_range`` stands ``paf_min_z`` noise units
+        above the fit;
+        aperiodic and periodic markers are NaN where the fit's r² is below
+        ``min_r_squared``.
+    qc : dict
+        Only if ``return_qc``: ``n_spectra``, ``n_alpha_peak`` (spectra with
+        an alpha peak), ``alpha_peak_locations``, ``n_fit_below_r2``,
+        ``fit_below_r2`` (locations), ``paf_missing`` (locations without a
+        peak) and ``median_r_squared``.
     """
     rows = []
     total = spectral.band_power(psd, freqs, *settings.relative_range)
@@ -112,26 +140,39 @@ def spectral_markers(psd, freqs, locations, settings, ch_names=None, n_jobs=1):
         rows += _rows(f"{band}_power", locations, power, "µV²")
         rows += _rows(f"{band}_relpower", locations, power / total, "fraction")
         rows += _rows(f"{band}_logpower", locations, np.log10(power), "log10(µV²)")
+    fit = spectral.parameterize(psd, freqs, settings.aperiodic_range, n_jobs=n_jobs)
+    offset, exponent = fit["offset"], fit["exponent"]
+    good_fit = fit["r_squared"] >= settings.min_r_squared
+    noise = fit["error"] if noise is None else np.asarray(noise, float)
+    centre, height = spectral.tallest_peak(fit["peaks"], len(psd), *settings.paf_range)
+    with np.errstate(invalid="ignore"):
+        peaked = good_fit & (height >= settings.paf_min_z * noise)
+    # the frequency: the (parabola-refined) maximum of the spectrum above the
+    # aperiodic fit, more exact than the Gaussian's centre for skewed peaks
+    near = freqs > 0
+    flattened = psd[:, near] / spectral.aperiodic_psd(freqs[near], offset, exponent)
+    paf = spectral.peak_frequency(flattened, freqs[near], *settings.paf_range)
+    rows += _rows("paf", locations, np.where(peaked, paf, np.nan), "Hz")
+    cog = spectral.flattened_centre_of_gravity(
+        psd, freqs, *settings.cog_range, offset, exponent
+    )
+    rows += _rows("paf_cog", locations, np.where(peaked, cog, np.nan), "Hz")
     rows += _rows(
-        "paf", locations, spectral.peak_frequency(psd, freqs, *settings.paf_range), "Hz"
+        "aperiodic_exponent", locations, np.where(good_fit, exponent, np.nan), "1"
     )
     rows += _rows(
-        "paf_cog",
+        "aperiodic_offset",
         locations,
-        spectral.centre_of_gravity(psd, freqs, *settings.cog_range),
-        "Hz",
+        np.where(good_fit, offset, np.nan),
+        "log10(µV²/Hz)",
     )
-    offset, exponent, _ = spectral.fit_aperiodic(
-        psd, freqs, settings.aperiodic_range, n_jobs=n_jobs
-    )
-    rows += _rows("aperiodic_exponent", locations, exponent, "1")
-    rows += _rows("aperiodic_offset", locations, offset, "log10(µV²/Hz)")
     for band in settings.periodic_bands:
         fmin, fmax = settings.bands[band]
+        power = spectral.periodic_power(psd, freqs, fmin, fmax, offset, exponent)
         rows += _rows(
             f"{band}_periodic_power",
             locations,
-            spectral.periodic_power(psd, freqs, fmin, fmax, offset, exponent),
+            np.where(good_fit, power, np.nan),
             "µV²",
         )
     if ch_names is not None and alpha_power is not None:
@@ -149,11 +190,28 @@ def spectral_markers(psd, freqs, locations, settings, ch_names=None, n_jobs=1):
                 logger.warning(
                     "alpha asymmetry %s-%s: channel not recorded; skipped", right, left
                 )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    features = pd.DataFrame(rows, columns=COLUMNS)
+    if not return_qc:
+        return features
+    locations = np.asarray(locations)
+    qc = {
+        "n_spectra": len(locations),
+        "n_alpha_peak": int(peaked.sum()),
+        "alpha_peak_locations": list(locations[peaked]),
+        "paf_missing": list(locations[~peaked]),
+        "n_fit_below_r2": int((~good_fit).sum()),
+        "fit_below_r2": list(locations[~good_fit]),
+        "median_r_squared": float(np.median(fit["r_squared"])),
+    }
+    return features, qc
 
 
-def epochs_psd(data, sfreq, settings):
-    """PSD of clean epochs ``(n_epochs, n_channels, n_times)`` in µV²/Hz."""
+def epochs_psd(data, sfreq, settings, *, average=True):
+    """PSD of clean epochs ``(n_epochs, n_channels, n_times)`` in µV²/Hz.
+
+    With ``average=False`` one spectrum per epoch, shape (n_epochs,
+    n_channels, n_freqs).
+    """
     top = max(fmax for _, fmax in settings.bands.values())
     fmax = max(top, settings.relative_range[1], settings.aperiodic_range[1])
     return spectral.psd_array(
@@ -164,6 +222,7 @@ def epochs_psd(data, sfreq, settings):
         overlap=settings.overlap,
         fmin=0.0,
         fmax=fmax,
+        average=average,
     )
 
 
@@ -208,24 +267,38 @@ def extract_eeg_features(
         raise DataFileError(_source(raw), str(err)) from None
     epochs, qc = preprocess(raw, settings.preprocessing, line_freq=line_freq)
     data, sfreq = epochs.get_data(copy=False), epochs.info["sfreq"]
-    psd, freqs = epochs_psd(data, sfreq, settings.spectral)
+    per_epoch, freqs = epochs_psd(data, sfreq, settings.spectral, average=False)
+    n_epochs, n_channels, n_freqs = per_epoch.shape
     ch_names = list(epochs.ch_names)
     regions = read_eeg_regions()
-    names, region_psd = region_spectra(psd, ch_names, regions)
+    # region spectra of every epoch at once: channels x (epochs * freqs)
+    stacked = per_epoch.transpose(1, 0, 2).reshape(n_channels, -1)
+    names, region_stacked = region_spectra(stacked, ch_names, regions)
+    region_epochs = region_stacked.reshape(len(names), n_epochs, n_freqs).transpose(
+        1, 0, 2
+    )
     # channels and regions in one batch: one set of parallel aperiodic fits
-    locations, spectra = ch_names, psd
+    locations, epoch_spectra = ch_names, per_epoch
     if settings.spectral.regions and names:
-        locations, spectra = ch_names + names, np.vstack([psd, region_psd])
-    parts = [
-        spectral_markers(
-            spectra,
-            freqs,
-            locations,
-            settings.spectral,
-            ch_names=ch_names,
-            n_jobs=n_jobs,
-        )
-    ]
+        locations = ch_names + names
+        epoch_spectra = np.concatenate([per_epoch, region_epochs], axis=1)
+    fit_range = (freqs >= settings.spectral.aperiodic_range[0]) & (
+        freqs <= settings.spectral.aperiodic_range[1]
+    )
+    noise = np.median(spectral.log_standard_error(epoch_spectra)[:, fit_range], axis=1)
+    region_psd = region_epochs.mean(axis=0)
+    markers, spectral_qc = spectral_markers(
+        epoch_spectra.mean(axis=0),
+        freqs,
+        locations,
+        settings.spectral,
+        ch_names=ch_names,
+        n_jobs=n_jobs,
+        noise=noise,
+        return_qc=True,
+    )
+    qc = qc | _spectral_qc(spectral_qc, ch_names, n_epochs)
+    parts = [markers]
     if settings.connectivity.enabled:
         bands = {b: settings.spectral.bands[b] for b in settings.connectivity.bands}
         parts.append(
@@ -250,6 +323,25 @@ def extract_eeg_features(
         }
     )
     return features, qc, spectra
+
+
+def _spectral_qc(qc, ch_names, n_epochs):
+    """QC fields of the spectral fits: alpha peaks found, fits rejected."""
+    channels = set(ch_names)
+    peaks = [loc for loc in qc["alpha_peak_locations"] if loc in channels]
+    missing_regions = [loc for loc in qc["paf_missing"] if loc not in channels]
+    reason = ""
+    if n_epochs < 2:
+        reason = "fewer than 2 clean epochs: no noise estimate for peaks"
+    elif len(peaks) == 0:
+        reason = "no alpha peak above the noise in any channel"
+    return {
+        "n_channels_alpha_peak": len(peaks),
+        "regions_without_alpha_peak": missing_regions,
+        "paf_missing_reason": reason,
+        "n_fits_below_r2": qc["n_fit_below_r2"],
+        "median_fit_r2": round(qc["median_r_squared"], 4),
+    }
 
 
 def read_line_frequency(recording):

@@ -196,13 +196,25 @@ def _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits):
     )
     group.fit(freqs, psd, list(freq_range))
     aperiodic = group.get_params("aperiodic_params").reshape(-1, 2)
-    return aperiodic[:, 0], aperiodic[:, 1], group.get_params("r_squared").ravel()
+    peaks = np.asarray(group.get_params("peak_params"), dtype=float).reshape(-1, 4)
+    return {
+        "offset": aperiodic[:, 0],
+        "exponent": aperiodic[:, 1],
+        "r_squared": group.get_params("r_squared").ravel(),
+        "error": group.get_params("error").ravel(),
+        "peaks": peaks,  # centre (Hz), height (log10 above the fit), width, spectrum
+    }
 
 
-def fit_aperiodic(
+def parameterize(
     psd, freqs, freq_range, *, max_n_peaks=6, peak_width_limits=(1.0, 8.0), n_jobs=1
 ):
     """Fit aperiodic (1/f) and periodic components with FOOOF (specparam).
+
+    fooof 1.1 is the released form of the method; its successor specparam
+    has only release candidates on PyPI (2.0rc), so neuromark uses fooof's
+    stable API (``FOOOFGroup``, fixed aperiodic mode, no knee, which suits a
+    2-40 Hz range).
 
     Parameters
     ----------
@@ -222,11 +234,12 @@ def fit_aperiodic(
 
     Returns
     -------
-    offset, exponent : ndarray, shape (n_spectra,)
-        Aperiodic fit ``log10 P(f) = offset - exponent * log10 f`` (offset in
-        log10 µV²/Hz).
-    r_squared : ndarray, shape (n_spectra,)
-        Goodness of fit of the full model.
+    fit : dict
+        ``offset``, ``exponent`` (``log10 P(f) = offset - exponent * log10 f``),
+        ``r_squared`` and ``error`` (mean absolute error in log10 power) per
+        spectrum, and ``peaks``, shape (n_peaks, 4): centre frequency (Hz),
+        height above the aperiodic fit (log10 power), bandwidth (Hz) and the
+        index of the spectrum.
 
     References
     ----------
@@ -239,11 +252,86 @@ def fit_aperiodic(
     n_chunks = min(len(psd), effective_n_jobs(n_jobs))
     if n_chunks <= 1:
         return _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits)
+    chunks = np.array_split(np.arange(len(psd)), n_chunks)
     parts = Parallel(n_jobs=n_chunks)(
-        delayed(_fit_fooof)(freqs, chunk, freq_range, max_n_peaks, peak_width_limits)
-        for chunk in np.array_split(psd, n_chunks)
+        delayed(_fit_fooof)(
+            freqs, psd[rows], freq_range, max_n_peaks, peak_width_limits
+        )
+        for rows in chunks
     )
-    return tuple(np.concatenate(values) for values in zip(*parts))
+    for rows, part in zip(chunks, parts):
+        part["peaks"][:, 3] += rows[0]  # chunk-local to global spectrum index
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
+def fit_aperiodic(psd, freqs, freq_range, **options):
+    """Aperiodic fit of :func:`parameterize`: ``offset, exponent, r_squared``."""
+    fit = parameterize(psd, freqs, freq_range, **options)
+    return fit["offset"], fit["exponent"], fit["r_squared"]
+
+
+def tallest_peak(peaks, n_spectra, fmin, fmax):
+    """Centre and height of each spectrum's tallest fitted peak in a range.
+
+    Parameters
+    ----------
+    peaks : ndarray, shape (n_peaks, 4)
+        From :func:`parameterize`.
+    n_spectra : int
+        Number of spectra fitted.
+    fmin, fmax : float
+        Range of the centre frequency (Hz), inclusive.
+
+    Returns
+    -------
+    centre, height : ndarray, shape (n_spectra,)
+        NaN and 0 where no peak was fitted in the range.
+    """
+    centre, height = np.full(n_spectra, np.nan), np.zeros(n_spectra)
+    inside = peaks[(peaks[:, 0] >= fmin) & (peaks[:, 0] <= fmax)]
+    for cf, pw, _, index in inside:
+        k = int(index)
+        if pw > height[k]:
+            centre[k], height[k] = cf, pw
+    return centre, height
+
+
+def log_standard_error(psd_epochs):
+    """Estimate the standard error of log10 of the epoch-averaged PSD.
+
+    Parameters
+    ----------
+    psd_epochs : ndarray, shape (n_epochs, n_spectra, n_freqs)
+        Per-epoch PSDs.
+
+    Returns
+    -------
+    se : ndarray, shape (n_spectra, n_freqs)
+        ``SD_epochs(P) / (sqrt(n_epochs) * mean(P) * ln 10)``; NaN with a
+        single epoch. It measures how far the averaged log spectrum wobbles
+        by chance, the yardstick of a peak's height.
+    """
+    n = psd_epochs.shape[0]
+    if n < 2:
+        return np.full(psd_epochs.shape[1:], np.nan)
+    mean = psd_epochs.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return psd_epochs.std(axis=0, ddof=1) / (np.sqrt(n) * mean * np.log(10))
+
+
+def flattened_centre_of_gravity(psd, freqs, fmin, fmax, offset, exponent):
+    """Centre of gravity of the power above the aperiodic fit in ``[fmin, fmax]``.
+
+    ``sum(f * E(f)) / sum(E(f))`` with ``E = max(P - A, 0)`` and ``A`` the
+    aperiodic fit: the alpha centre of gravity without the 1/f slope, which
+    otherwise drags the estimate towards ``fmin`` (Corcoran et al. 2018).
+    """
+    inside = (freqs >= fmin) & (freqs <= fmax)
+    excess = np.clip(
+        psd[..., inside] - aperiodic_psd(freqs[inside], offset, exponent), 0, None
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (excess * freqs[inside]).sum(axis=-1) / excess.sum(axis=-1)
 
 
 def aperiodic_psd(freqs, offset, exponent):

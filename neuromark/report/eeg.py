@@ -194,16 +194,20 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
     """
     from .html import figure_html, table_html
 
-    qc = tables["eeg_qc"][
-        [
-            "participant_id",
-            "session",
-            "bad_channels",
-            "n_epochs",
-            "n_epochs_rejected",
-            "clean_seconds",
-        ]
+    columns = [
+        "participant_id",
+        "session",
+        "bad_channels",
+        "n_epochs",
+        "n_epochs_rejected",
+        "clean_seconds",
+        "n_channels_alpha_peak",
+        "paf_missing_reason",
+        "n_fits_below_r2",
+        "median_fit_r2",
     ]
+    qc = tables["eeg_qc"][[c for c in columns if c in tables["eeg_qc"]]]
+    no_peak = int((qc.get("n_channels_alpha_peak", pd.Series(dtype=float)) == 0).sum())
     figures = figure_html(
         plot_region_psd(tables["eeg_spectra"], participants, sessions=sessions),
         "Mean power spectrum per electrode region, before (dashed) and after (solid) "
@@ -216,7 +220,16 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
             ),
             "Mean change of alpha and beta power, log10(post / pre), per intervention.",
         )
+    note = (
+        "<p class='note'>n_channels_alpha_peak: channels whose spectrum has a "
+        "FOOOF peak in the PAF range at least eeg.spectral.paf_min_z standard "
+        "errors above the aperiodic fit; elsewhere PAF and its centre of gravity "
+        f"are missing, not guessed ({no_peak} recording(s) without any). "
+        "n_fits_below_r2: spectra whose aperiodic fit fell below "
+        "eeg.spectral.min_r_squared (their aperiodic and periodic markers are "
+        "missing).</p>"
+    )
     return [
-        ("EEG quality control", table_html(pd.DataFrame(qc))),
+        ("EEG quality control", note + table_html(pd.DataFrame(qc))),
         ("EEG spectra and band-power change", figures),
     ]
