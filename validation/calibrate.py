@@ -364,6 +364,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("validation/results.md"))
     parser.add_argument("--workdir", type=Path, default=Path("validation/work"))
+    parser.add_argument(
+        "--tables", default="1234", help="which tables to run, e.g. 4 (default all)"
+    )
     args = parser.parse_args(argv)
     scale = 0.25 if args.quick else 1.0
     n_null, n_cover = int(60 * scale), int(400 * scale)
@@ -380,123 +383,132 @@ def main(argv=None):
         + ".\n"
     )
 
-    nulls = run(delayed(null_study)(args.seed + k, 40, n_perm) for k in range(n_null))
-    sections.append(
-        _rates_table(
-            f"1. False-positive rate at α = 0.05, n = 40 ({n_perm} permutations)",
-            nulls,
-            "rejection rate (95 % MC)",
+    if "1" in args.tables:
+        nulls = run(
+            delayed(null_study)(args.seed + k, 40, n_perm) for k in range(n_null)
         )
-    )
+        sections.append(
+            _rates_table(
+                f"1. False-positive rate at α = 0.05, n = 40 ({n_perm} permutations)",
+                nulls,
+                "rejection rate (95 % MC)",
+            )
+        )
 
-    truth, icc_truth = population_truth()
-    covers = run(
-        delayed(coverage_study)(args.seed + 10**4 + k, 40, truth, icc_truth)
-        for k in range(n_cover)
-    )
-    fresh = simulate_features(4000, seed=10**6 + 1)
-    for n, count in ((60, n_auc), (120, int(0.4 * n_auc))):
-        covers += run(
-            delayed(auc_coverage_study)(args.seed + 15000 + k, n, fresh, n_perm)
-            for k in range(count)
+    if "2" in args.tables:
+        truth, icc_truth = population_truth()
+        covers = run(
+            delayed(coverage_study)(args.seed + 10**4 + k, 40, truth, icc_truth)
+            for k in range(n_cover)
         )
-    sections.append(
-        _rates_table(
-            "2. Coverage of 95 % intervals for their estimand (realistic; pre/post "
-            f"n = 40 over {n_cover} studies, AUC n = 60 over {n_auc} and n = 120 "
-            f"over {int(0.4 * n_auc)})",
-            covers,
-            "coverage (95 % MC)",
+        fresh = simulate_features(4000, seed=10**6 + 1)
+        for n, count in ((60, n_auc), (120, int(0.4 * n_auc))):
+            covers += run(
+                delayed(auc_coverage_study)(args.seed + 15000 + k, n, fresh, n_perm)
+                for k in range(count)
+            )
+        sections.append(
+            _rates_table(
+                "2. Coverage of 95 % intervals for their estimand (realistic; pre/post "
+                f"n = 40 over {n_cover} studies, AUC n = 60 over {n_auc} and n = 120 "
+                f"over {int(0.4 * n_auc)})",
+                covers,
+                "coverage (95 % MC)",
+            )
         )
-    )
 
-    power_rows = {}
-    for n in (40, 80, 160):
-        outcomes = run(
-            delayed(power_study)(args.seed + 2 * 10**4 + k, n, n_perm)
-            for k in range(n_power)
+    if "3" in args.tables:
+        power_rows = {}
+        for n in (40, 80, 160):
+            outcomes = run(
+                delayed(power_study)(args.seed + 2 * 10**4 + k, n, n_perm)
+                for k in range(n_power)
+            )
+            for column, values in pd.DataFrame(outcomes).items():
+                mean, half = _rate(values)
+                power_rows.setdefault(column, []).append(f"{mean:.2f} ± {half:.2f}")
+        sections.append(
+            _table(
+                f"3. Power at α = 0.05 (realistic preset, {n_power} studies per n)",
+                [[name, *values] for name, values in power_rows.items()],
+                ["planted effect", "n = 40", "n = 80", "n = 160"],
+            )
         )
-        for column, values in pd.DataFrame(outcomes).items():
-            mean, half = _rate(values)
-            power_rows.setdefault(column, []).append(f"{mean:.2f} ± {half:.2f}")
-    sections.append(
-        _table(
-            f"3. Power at α = 0.05 (realistic preset, {n_power} studies per n)",
-            [[name, *values] for name, values in power_rows.items()],
-            ["planted effect", "n = 40", "n = 80", "n = 160"],
+        prognostic_rows = {}
+        for n in (60, 120):
+            outcomes = run(
+                delayed(prognostic_study)(args.seed + 25000 + k, n, n_perm)
+                for k in range(n_power)
+            )
+            for column, values in pd.DataFrame(outcomes).items():
+                mean, half = _rate(values)
+                prognostic_rows.setdefault(column, []).append(
+                    f"{mean:.2f} ± {half:.2f}"
+                )
+        sections.append(
+            _table(
+                "3b. The default primary analysis (pooled, baseline EEG + fMRI, "
+                "lasso logistic with arm and site) on a prognostic PAF of d = 0.8 "
+                f"({n_power} studies per n)",
+                [[name, *values] for name, values in prognostic_rows.items()],
+                ["planted effect", "n = 60", "n = 120"],
+            )
         )
-    )
-    prognostic_rows = {}
-    for n in (60, 120):
-        outcomes = run(
-            delayed(prognostic_study)(args.seed + 25000 + k, n, n_perm)
-            for k in range(n_power)
-        )
-        for column, values in pd.DataFrame(outcomes).items():
-            mean, half = _rate(values)
-            prognostic_rows.setdefault(column, []).append(f"{mean:.2f} ± {half:.2f}")
-    sections.append(
-        _table(
-            "3b. The default primary analysis (pooled, baseline EEG + fMRI, logistic, "
-            f"with arm and site) on a prognostic PAF of d = 0.8 ({n_power} studies "
-            "per n)",
-            [[name, *values] for name, values in prognostic_rows.items()],
-            ["planted effect", "n = 60", "n = 120"],
-        )
-    )
 
-    n_recovery = 1 if args.quick else 3
-    recovered = pd.concat(
-        [
-            recovery_study(args.seed + 3 * 10**4 + k, 16, args.workdir)
-            for k in range(n_recovery)
-        ],
-        ignore_index=True,
-    )
-    peaked = recovered[recovered["peak"]]
-    no_peak = recovered[~recovered["peak"]]
-    rows = [
-        [
-            "occipital alpha log-power vs planted 2·log10(gain), r",
-            f"{peaked[['alpha', 'planted_alpha']].corr().iloc[0, 1]:.2f}",
-            len(peaked),
-        ],
-        [
-            "PAF with a peak: median absolute error (Hz)",
-            f"{(peaked['paf'] - peaked['planted_paf']).abs().median():.2f}",
-            len(peaked),
-        ],
-        [
-            "PAF without a peak: share reported as a number (should be 0)",
-            f"{no_peak['paf'].notna().mean():.2f}" if len(no_peak) else "n/a",
-            len(no_peak),
-        ],
-        [
-            "mPFC~pgACC correlation vs planted: r / mean bias",
-            f"{recovered[['cortex', 'planted_cortex']].corr().iloc[0, 1]:.2f} / "
-            f"{(recovered['cortex'] - recovered['planted_cortex']).mean():+.2f}",
-            recovered["cortex"].notna().sum(),
-        ],
-        [
-            "PAG~pgACC correlation vs planted: r / mean bias",
-            f"{recovered[['pag', 'planted_pag']].corr().iloc[0, 1]:.2f} / "
-            f"{(recovered['pag'] - recovered['planted_pag']).mean():+.2f}",
-            recovered["pag"].notna().sum(),
-        ],
-        [
-            "clean 4-s epochs per 120-s recording: min-max",
-            f"{recovered['epochs'].min():.0f}-{recovered['epochs'].max():.0f}",
-            recovered["epochs"].notna().sum(),
-        ],
-    ]
-    sections.append(
-        _table(
-            f"4. Recovery by the whole pipeline ({n_recovery} realistic studies of "
-            "16 participants, recordings simulated and processed)",
-            rows,
-            ["marker", "value", "recordings"],
+    if "4" in args.tables:
+        n_recovery = 1 if args.quick else 3
+        recovered = pd.concat(
+            [
+                recovery_study(args.seed + 3 * 10**4 + k, 16, args.workdir)
+                for k in range(n_recovery)
+            ],
+            ignore_index=True,
         )
-    )
+        peaked = recovered[recovered["peak"]]
+        no_peak = recovered[~recovered["peak"]]
+        rows = [
+            [
+                "occipital alpha log-power vs planted 2·log10(gain), r",
+                f"{peaked[['alpha', 'planted_alpha']].corr().iloc[0, 1]:.2f}",
+                len(peaked),
+            ],
+            [
+                "PAF with a peak: median absolute error (Hz)",
+                f"{(peaked['paf'] - peaked['planted_paf']).abs().median():.2f}",
+                len(peaked),
+            ],
+            [
+                "PAF without a peak: share reported as a number (should be 0)",
+                f"{no_peak['paf'].notna().mean():.2f}" if len(no_peak) else "n/a",
+                len(no_peak),
+            ],
+            [
+                "mPFC~pgACC correlation vs planted: r / mean bias",
+                f"{recovered[['cortex', 'planted_cortex']].corr().iloc[0, 1]:.2f} / "
+                f"{(recovered['cortex'] - recovered['planted_cortex']).mean():+.2f}",
+                recovered["cortex"].notna().sum(),
+            ],
+            [
+                "PAG~pgACC correlation vs planted: r / mean bias",
+                f"{recovered[['pag', 'planted_pag']].corr().iloc[0, 1]:.2f} / "
+                f"{(recovered['pag'] - recovered['planted_pag']).mean():+.2f}",
+                recovered["pag"].notna().sum(),
+            ],
+            [
+                "clean 4-s epochs per 120-s recording: min-max",
+                f"{recovered['epochs'].min():.0f}-{recovered['epochs'].max():.0f}",
+                recovered["epochs"].notna().sum(),
+            ],
+        ]
+        sections.append(
+            _table(
+                f"4. Recovery by the whole pipeline ({n_recovery} realistic studies of "
+                "16 participants, recordings simulated and processed)",
+                rows,
+                ["marker", "value", "recordings"],
+            )
+        )
+
     sections.append(f"Total time {time.perf_counter() - start:.0f} s.\n")
 
 
