@@ -165,6 +165,7 @@ def test_region_and_asymmetry_features():
         "Hz",
         "1",
         "log10(µV²/Hz)",
+        "log10 ratio",
         "ln ratio",
     }
 
@@ -186,6 +187,9 @@ def test_no_alpha_peak_gives_missing_paf_with_a_reason(seconds):
     assert "occipital" in qc["regions_without_alpha_peak"]
     # the aperiodic fit is still good: its markers are reported
     assert values["aperiodic_exponent"].notna().all()
+    # and nothing rides on it: no peak height, a flattened power about 0
+    assert (values["alpha_peak_height"] == 0).all()
+    assert values["alpha_flattened"].abs().max() < 0.1  # chance wobble only
     # the same background with a modest 10.4 Hz rhythm: every PAF is measured
     data += 4 * narrowband_noise(rng, 6, n, SFREQ, centre=10.4, sd=0.4)
     features, qc = extract_eeg_features(
@@ -194,6 +198,8 @@ def test_no_alpha_peak_gives_missing_paf_with_a_reason(seconds):
     values = features.set_index(["feature", "location"])["value"]
     np.testing.assert_allclose(values["paf"], 10.4, atol=0.3)
     np.testing.assert_allclose(values["paf_cog"], 10.4, atol=0.4)
+    assert (values["alpha_peak_height"] > 0.2).all()
+    assert (values["alpha_flattened"] > 0.05).all()
     assert qc["n_channels_alpha_peak"] == 6 and qc["paf_missing_reason"] == ""
 
 

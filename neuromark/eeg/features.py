@@ -13,7 +13,8 @@ feature                               unit            definition
 ``paf_cog``                           Hz              alpha centre of gravity
 ``aperiodic_exponent``                1               FOOOF 1/f exponent
 ``aperiodic_offset``                  log10(µV²/Hz)   FOOOF 1/f offset
-``<band>_periodic_power``             µV²             power above the 1/f fit
+``<band>_peak_height``                log10 ratio     FOOOF peak above the fit
+``<band>_flattened``                  log10 ratio     mean log spectrum above fit
 ``alpha_asymmetry`` (pair ``R-L``)    ln ratio        ln P_R - ln P_L (alpha)
 ``<wpli|coh|plv>_<band>`` (``A~B``)   1               region-pair connectivity
 ====================================  ==============  ==========================
@@ -166,14 +167,25 @@ def spectral_markers(
         np.where(good_fit, offset, np.nan),
         "log10(µV²/Hz)",
     )
+    band_peaks = {}
     for band in settings.periodic_bands:
         fmin, fmax = settings.bands[band]
-        power = spectral.periodic_power(psd, freqs, fmin, fmax, offset, exponent)
+        _, band_height = spectral.tallest_peak(fit["peaks"], len(psd), fmin, fmax)
+        with np.errstate(invalid="ignore"):
+            band_peaks[band] = band_height >= settings.paf_min_z * noise
+        height = np.where(band_peaks[band], band_height, 0.0)
+        flat = spectral.flattened_power(psd, freqs, fmin, fmax, offset, exponent)
         rows += _rows(
-            f"{band}_periodic_power",
+            f"{band}_peak_height",
             locations,
-            np.where(good_fit, power, np.nan),
-            "µV²",
+            np.where(good_fit, height, np.nan),
+            "log10 ratio",
+        )
+        rows += _rows(
+            f"{band}_flattened",
+            locations,
+            np.where(good_fit, flat, np.nan),
+            "log10 ratio",
         )
     if ch_names is not None and alpha_power is not None:
         channels = set(ch_names)
@@ -202,6 +214,9 @@ def spectral_markers(
         "n_fit_below_r2": int((~good_fit).sum()),
         "fit_below_r2": list(locations[~good_fit]),
         "median_r_squared": float(np.median(fit["r_squared"])),
+        "band_peaks": {
+            band: list(locations[found]) for band, found in band_peaks.items()
+        },
     }
     return features, qc
 
@@ -335,7 +350,12 @@ def _spectral_qc(qc, ch_names, n_epochs):
         reason = "fewer than 2 clean epochs: no noise estimate for peaks"
     elif len(peaks) == 0:
         reason = "no alpha peak above the noise in any channel"
-    return {
+    band_counts = {
+        f"n_channels_{band}_peak": sum(loc in channels for loc in found)
+        for band, found in qc["band_peaks"].items()
+        if band != "alpha"
+    }
+    return band_counts | {
         "n_channels_alpha_peak": len(peaks),
         "regions_without_alpha_peak": missing_regions,
         "paf_missing_reason": reason,

@@ -228,7 +228,9 @@ class SpectralSettings(StrictModel):
     )
     periodic_bands: tuple[str, ...] = Field(
         ("alpha", "beta"),
-        description="Bands whose aperiodic-corrected power is reported.",
+        description="Bands whose aperiodic-corrected markers are reported: the "
+        "height of the tallest FOOOF peak above the 1/f fit (0 without a peak "
+        "paf_min_z standard errors high) and the mean log spectrum above the fit.",
     )
     asymmetry_pairs: tuple[tuple[str, str], ...] = Field(
         (("F4", "F3"),),
