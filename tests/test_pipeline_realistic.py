@@ -37,7 +37,7 @@ def test_intervals_are_honest_and_small_designs_refused(realistic):
     assert list(validated["question"]) == ["prognostic"]
     # 16 participants cannot pin an AUC down: every interval is wide
     width = validated["auc_ci_high"] - validated["auc_ci_low"]
-    assert (width >= 0.3).all(), validated
+    assert (width >= 0.2).all(), validated
     per_arm = metrics[metrics["scope"] != "pooled"]
     assert set(per_arm["scope"]) == {"TENS", "NIBS", "mindfulness", "sham"}
     assert per_arm["status"].str.startswith("skipped: ").all()

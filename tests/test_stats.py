@@ -1,6 +1,7 @@
 """Pre/post statistics against scipy, exact enumeration and textbook values."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -72,16 +73,22 @@ def test_group_difference_matches_scipy():
     assert 0 < out["p_permutation"] <= 1
 
 
-def test_icc_reproduces_shrout_fleiss_1979():
-    ratings = [
+# six targets rated by four judges (Shrout & Fleiss 1979, Table 2)
+SHROUT_FLEISS = np.array(
+    [
         [9, 2, 5, 8],
         [6, 1, 3, 2],
         [8, 4, 6, 8],
         [7, 1, 2, 6],
         [10, 5, 6, 9],
         [6, 2, 4, 7],
-    ]
-    out = icc(ratings)
+    ],
+    float,
+)
+
+
+def test_icc_reproduces_shrout_fleiss_1979():
+    out = icc(SHROUT_FLEISS)
     published = {
         "icc_1_1": 0.17,
         "icc_2_1": 0.29,
@@ -92,6 +99,29 @@ def test_icc_reproduces_shrout_fleiss_1979():
     }
     for key, value in published.items():
         assert out[key] == pytest.approx(value, abs=0.005)
+
+
+def test_icc_2_1_interval_matches_pingouin():
+    ratings = SHROUT_FLEISS
+    with warnings.catch_warnings():  # pingouin's own pandas deprecations
+        warnings.simplefilter("ignore")
+        import pingouin
+
+        long = pd.DataFrame(
+            {
+                "target": np.repeat(np.arange(6), 4),
+                "rater": np.tile(np.arange(4), 6),
+                "rating": ratings.ravel(),
+            }
+        )
+        table = pingouin.intraclass_corr(long, "target", "rater", "rating")
+    types = table["Type"].astype(str)
+    icc2 = table[types.isin(["ICC2", "ICC(A,1)"])].iloc[0]  # names differ by version
+    out = icc(ratings)
+    assert out["icc_2_1"] == pytest.approx(icc2["ICC"], abs=1e-10)
+    low, high = icc2["CI95%"] if "CI95%" in icc2 else icc2["CI95"]
+    assert out["icc_2_1_ci_low"] == pytest.approx(low, abs=0.006)  # pingouin rounds
+    assert out["icc_2_1_ci_high"] == pytest.approx(high, abs=0.006)
 
 
 def test_fdr_matches_scipy_and_keeps_nan():

@@ -228,6 +228,18 @@ def group_difference(a, b, *, n_permutations=10000, random_state=0):
     return result
 
 
+ICC_KEYS = (
+    "icc_1_1",
+    "icc_2_1",
+    "icc_2_1_ci_low",
+    "icc_2_1_ci_high",
+    "icc_3_1",
+    "icc_1_k",
+    "icc_2_k",
+    "icc_3_k",
+)
+
+
 def _icc_2_1_interval(value, bms, jms, ems, n, k, confidence):
     """F-based CI of ICC(2,1) (McGraw & Wong 1996, case 2A; Satterthwaite df)."""
     if not np.isfinite(value) or value >= 1 or ems <= 0:
@@ -270,19 +282,7 @@ def icc(ratings, *, confidence=0.95):
     x = x[np.isfinite(x).all(axis=1)]
     n, k = x.shape
     if n < 2 or k < 2:
-        return {
-            key: np.nan
-            for key in (
-                "icc_1_1",
-                "icc_2_1",
-                "icc_2_1_ci_low",
-                "icc_2_1_ci_high",
-                "icc_3_1",
-                "icc_1_k",
-                "icc_2_k",
-                "icc_3_k",
-            )
-        } | {"n": n}
+        return {key: np.nan for key in ICC_KEYS} | {"n": n}
     grand = x.mean()
     ss_rows = k * np.sum((x.mean(axis=1) - grand) ** 2)
     ss_cols = n * np.sum((x.mean(axis=0) - grand) ** 2)
@@ -292,6 +292,8 @@ def icc(ratings, *, confidence=0.95):
     wms = (ss_cols + ss_error) / (n * (k - 1))
     jms = ss_cols / (k - 1)
     ems = ss_error / ((n - 1) * (k - 1))
+    if ss_total <= 0:  # constant ratings (e.g. a peak height of 0 throughout)
+        return {key: np.nan for key in ICC_KEYS} | {"n": n}
     icc_2_1 = (bms - ems) / (bms + (k - 1) * ems + k * (jms - ems) / n)
     low, high = _icc_2_1_interval(icc_2_1, bms, jms, ems, n, k, confidence)
     return {

@@ -79,6 +79,8 @@ def ancova(pre, post, arms, *, control, sites=None, confidence=0.95):
     design = pd.DataFrame(columns)
     if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
         design = design.loc[:, ~design.columns.str.startswith("site[")]
+    if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
+        return []  # e.g. a constant baseline (a peak height of 0 throughout)
     fit = sm.OLS(post, design).fit()
     if fit.df_resid < 2:
         return []
