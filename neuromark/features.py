@@ -25,6 +25,18 @@ LONG_COLUMNS = [
 FMRI_FEATURES = ("fc", "fc_partial")
 SUFFIXES = ("pre", "post", "change")
 
+# The markers a pain study pre-specifies by default (stems of the wide table):
+# posterior alpha and central beta log-power, peak alpha frequency and the
+# PAG-pgACC coupling of the descending pain-modulation circuit. They are the
+# confirmatory family of the treatment statistics and the features of the
+# primary prediction.
+PRESPECIFIED_MARKERS = (
+    "eeg_alpha_logpower_occipital",
+    "eeg_beta_logpower_central",
+    "eeg_paf_occipital",
+    "fmri_fc_PAG~pgACC",
+)
+
 
 def column_name(modality, feature, location, suffix=None):
     """Wide-table column (or stem, without ``suffix``) of a marker.

@@ -176,7 +176,7 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
         n_repeats=2,
         n_permutations=20,
         n_bootstrap=200,
-        primary={"feature_set": "change"},
+        primary={"feature_set": "change", "markers": ()},  # every marker
     )
     metrics, oof, null, importance = predict_responders(
         wide, participants, settings, random_state=0, model_dir=tmp_path
@@ -253,6 +253,33 @@ def test_study_prediction_with_baselines_scopes_and_saved_models(tmp_path, capsy
     np.testing.assert_allclose(printed["score"], scores["score"])
     assert main(["predict", str(tmp_path / "nope.skops"), str(table)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_primary_uses_the_pre_specified_markers_only():
+    """The primary model sees the declared markers; secondary ones see all."""
+    from neuromark.predict.settings import PredictSettings
+    from neuromark.predict.study import predict_responders
+
+    wide, participants = _wide_study()
+    y = participants["responder"].to_numpy(dtype=float)
+    wide["eeg_paf_occipital_pre"] = 10 + y + np.random.default_rng(1).normal(0, 0.5, 40)
+    wide["eeg_alpha_logpower_occipital_pre"] = np.random.default_rng(2).normal(size=40)
+    fast = dict(n_repeats=1, n_permutations=10, n_bootstrap=200, per_treatment=False)
+    metrics, *_ = predict_responders(wide, participants, PredictSettings(**fast))
+    rows = metrics.set_index("role")
+    assert rows.loc["primary", "markers"] == "pre-specified"
+    assert rows.loc["primary", "modality"] == "eeg"  # combined, EEG-only study
+    assert rows.loc["primary", "n_features"] == 2  # PAF and alpha, not eeg_f0..f3
+    assert rows.loc["secondary", "n_features"] == 6
+    assert rows.loc["primary", "auc"] > 0.8
+    # a study without the declared markers has no primary result, and says why
+    settings = PredictSettings(**fast, primary={"markers": ("fmri_fc_PAG~pgACC",)})
+    metrics, *_ = predict_responders(wide, participants, settings)
+    primary = metrics[metrics["role"] == "primary"].iloc[0]
+    assert primary["status"] == (
+        "skipped: none of its markers has a value (pre-specified: fmri_fc_PAG~pgACC)"
+    )
+    assert (metrics.loc[metrics["role"] == "secondary", "status"] == "ok").all()
 
 
 def test_fold_importance_finds_the_planted_features():

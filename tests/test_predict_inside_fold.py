@@ -221,7 +221,7 @@ def test_study_prediction_with_site_confounds_tangent_and_grouped_importance(
         n_repeats=2,
         n_permutations=10,
         n_bootstrap=200,
-        primary={"modality": "fmri"},
+        primary={"modality": "fmri", "markers": ()},  # every edge
     )
     stems = {c[: -len("_pre")] for c in wide.columns if c.endswith("_pre")}
     family = {stem: " ".join(stem.split("_")[:2]) for stem in stems}

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..features import PRESPECIFIED_MARKERS
 from ..utils._settings import StrictModel
 
 
@@ -23,6 +24,20 @@ class PrimaryAnalysis(StrictModel):
     )
     model: Literal["logistic", "svm", "forest"] = Field(
         "logistic", description="Classifier."
+    )
+    penalty: Literal["l1", "l2"] = Field(
+        "l2",
+        description="Penalty of a logistic primary: ridge (C = 1) for a few "
+        "pre-specified markers, which need no selection; l1 (lasso, "
+        "predict.lasso_alpha) when it takes every marker.",
+    )
+    markers: tuple[str, ...] = Field(
+        PRESPECIFIED_MARKERS,
+        description="The pre-specified markers, as <modality>_<feature>_<location> "
+        "stems of features_wide.tsv (those of the modality the study measured "
+        "are used). A few hypothesised markers keep the primary test powerful; "
+        "every marker is still offered to the secondary analyses. Empty: every "
+        "marker of predict.family.",
     )
 
 
@@ -103,9 +118,11 @@ class PredictSettings(StrictModel):
     )
     logistic_penalty: Literal["l1", "l2"] = Field(
         "l1",
-        description="Penalty of the logistic models on markers: l1 (lasso, "
-        "sparse: a few informative markers among tens carry the model) or l2 "
-        "(ridge, C = 1). The arm/site and clinical baselines are always ridge.",
+        description="Penalty of the secondary logistic models (every marker): "
+        "l1 (lasso, sparse: a few informative markers among tens carry the "
+        "model) or l2 (ridge, C = 1). The primary has its own "
+        "(predict.primary.penalty); the arm/site and clinical baselines are "
+        "always ridge.",
     )
     lasso_alpha: float = Field(
         0.1,

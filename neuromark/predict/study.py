@@ -49,11 +49,13 @@ class Analysis:
     model: str
     columns: list = field(default_factory=list)
     role: str = "secondary"
+    markers: str = "all"  # "pre-specified" (predict.primary.markers) or "all"
 
     @property
     def key(self):
-        """Unique name within a scope: ``modality/feature_set/model``."""
-        return f"{self.modality}/{self.feature_set}/{self.model}"
+        """Unique name within a scope: ``modality/feature_set/model[/markers]``."""
+        key = f"{self.modality}/{self.feature_set}/{self.model}"
+        return key if self.markers == "all" else f"{key}/{self.markers}"
 
     @property
     def labels(self):
@@ -61,6 +63,7 @@ class Analysis:
         return {
             "modality": self.modality,
             "feature_set": self.feature_set,
+            "markers": self.markers,
             "model": self.model,
         }
 
@@ -112,7 +115,11 @@ def _model(analysis, names, n_covariates, settings, random_state):
         analysis.model,
         random_state=random_state,
         tune=settings.tune,
-        penalty=settings.logistic_penalty,
+        penalty=(
+            settings.primary.penalty
+            if analysis.role == "primary"
+            else settings.logistic_penalty
+        ),
         alpha=settings.lasso_alpha,
         **options,
     )
@@ -137,47 +144,53 @@ def _nuisance(participants, settings):
     return nuisance_matrix(participants, columns) if columns else None
 
 
+def _primary(wide, scope, settings, family):
+    """Build the primary analysis of ``scope`` (``None`` outside its scope)."""
+    primary = settings.primary
+    if scope != primary.scope:
+        return None
+    markers = set(primary.markers) if primary.markers else family
+    columns = feature_columns(
+        wide, primary.modality, primary.feature_set, family=markers
+    )
+    measured = {column.partition("_")[0] for column in columns}
+    # "combined" of a study with one modality is that modality
+    modality = measured.pop() if len(measured) == 1 else primary.modality
+    return Analysis(
+        modality,
+        primary.feature_set,
+        primary.model,
+        columns,
+        "primary",
+        "pre-specified" if primary.markers else "all",
+    )
+
+
 def _analyses(wide, members, scope, covariates, settings, family):
-    """Baselines then neural analyses of a scope (repeated columns run once)."""
+    """Baselines, the primary, then secondary analyses (repeats run once).
+
+    An analysis without columns is kept (its design is refused with the
+    reason); a secondary one that repeats the primary or another secondary
+    one (``combined`` without a second modality) is left out.
+    """
     analyses = [Analysis("none", "none", "dummy", role="reference")]
     kinds = covariates.attrs.get("kinds", [])
     if kinds:
         analyses.append(Analysis("none", "none", "+".join(kinds), role="reference"))
     if clinical_matrix(members).shape[1]:
         analyses.append(Analysis("none", "none", "clinical", role="reference"))
-    primary = settings.primary
-    primary_columns = None
-    if scope == primary.scope:
-        primary_columns = feature_columns(
-            wide, primary.modality, primary.feature_set, family=family
-        )
-    models = list(dict.fromkeys([*settings.models, primary.model]))
-    feature_sets = list(dict.fromkeys([*settings.feature_sets, primary.feature_set]))
-    modalities = list(dict.fromkeys([*settings.modalities, primary.modality]))
     seen = set()
-    for modality in modalities:
-        for feature_set in feature_sets:
+    primary = _primary(wide, scope, settings, family)
+    if primary is not None:
+        analyses.append(primary)
+        seen.add((primary.feature_set, tuple(primary.columns), primary.model))
+    for modality in settings.modalities:
+        for feature_set in settings.feature_sets:
             columns = feature_columns(wide, modality, feature_set, family=family)
-            # "combined" without a second modality repeats a single one
-            if not columns or (feature_set, tuple(columns)) in seen:
-                continue
-            seen.add((feature_set, tuple(columns)))
-            for model in models:
-                is_primary = (
-                    primary_columns == columns
-                    and feature_set == primary.feature_set
-                    and model == primary.model
-                )
-                wanted = (
-                    model in settings.models
-                    and feature_set in settings.feature_sets
-                    and modality in settings.modalities
-                )
-                if is_primary or wanted:
-                    role = "primary" if is_primary else "secondary"
-                    analyses.append(
-                        Analysis(modality, feature_set, model, columns, role)
-                    )
+            for model in settings.models:
+                if columns and (feature_set, tuple(columns), model) not in seen:
+                    seen.add((feature_set, tuple(columns), model))
+                    analyses.append(Analysis(modality, feature_set, model, columns))
     return analyses
 
 
@@ -345,8 +358,7 @@ def predict_responders(
             ):
                 save_model(
                     model.fit(X, labels),
-                    f"{model_dir}/{scope}_{analysis.modality}_{analysis.feature_set}"
-                    f"_{analysis.model}.skops",
+                    f"{model_dir}/{scope}_{analysis.key.replace('/', '_')}.skops",
                     feature_names=names,
                     metadata={
                         "scope": scope,
@@ -406,5 +418,12 @@ def _design(analysis, wide, members, covariates, settings, nuisance):
         covariates=covariates,
         nuisance=nuisance,
     )
+    if analysis.model != "clinical" and not set(analysis.columns) & set(names):
+        wanted = (
+            f" (pre-specified: {', '.join(settings.primary.markers)})"
+            if analysis.markers == "pre-specified"
+            else ""
+        )
+        raise DesignError(f"none of its markers has a value{wanted}")
     n_nuisance = 0 if nuisance is None else nuisance.shape[1]
     return X, names, len(names) - covariates.shape[1] - n_nuisance

@@ -219,6 +219,7 @@ def prediction_sections(metrics, oof=None, null=None, importance=None, settings=
         "role",
         "modality",
         "feature_set",
+        "markers",
         "question",
         "model",
         "n",

@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..features import PRESPECIFIED_MARKERS
 from ..utils._settings import StrictModel
 
 
@@ -30,12 +31,7 @@ class StatsSettings(StrictModel):
         "estimate test-retest reliability (ICC).",
     )
     confirmatory: tuple[str, ...] = Field(
-        (
-            "eeg_alpha_logpower_occipital",
-            "eeg_beta_logpower_central",
-            "eeg_paf_occipital",
-            "fmri_fc_PAG~pgACC",
-        ),
+        PRESPECIFIED_MARKERS,
         description="The confirmatory family, as <modality>_<feature>_<location> "
         "(the stems of features_wide.tsv): tested as arm x time against the "
         "control arm with Benjamini-Hochberg inside the family. Every other "
