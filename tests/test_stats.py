@@ -101,6 +101,18 @@ def test_icc_reproduces_shrout_fleiss_1979():
         assert out[key] == pytest.approx(value, abs=0.005)
 
 
+def test_icc_of_degenerate_tables_is_missing_without_warnings():
+    from neuromark.stats import icc
+
+    # no spread between subjects: zero or negative denominators
+    for table in ([[1.0, 2.0], [2.0, 1.0], [1.5, 1.5]], [[1.0, 2.0], [2.0, 1.0]]):
+        result = icc(np.array(table))
+        values = [result[key] for key in result if key != "n"]
+        assert all(np.isnan(v) or v <= 1 for v in values)
+        assert np.isnan(result["icc_2_1_ci_low"])
+    assert np.isnan(icc(np.array([[1.0, 2.0], [3.0, 5.0]]))["icc_2_1"])  # n = 2
+
+
 def test_icc_2_1_interval_matches_pingouin():
     ratings = SHROUT_FLEISS
     with warnings.catch_warnings():  # pingouin's own pandas deprecations

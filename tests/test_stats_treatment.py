@@ -76,6 +76,20 @@ def test_ancova_equals_statsmodels_formula():
         assert rows[arm]["control"] == "sham" and rows[arm]["n"] == 25
 
 
+def test_an_arm_without_values_is_left_out_of_the_ancova():
+    """An arm left with one value (e.g. missing connectivity) is not in the fit."""
+    long, participants = _trial(effect=1.0, seed=3)
+    wide = long[long["feature"] == "alpha_logpower"].pivot(
+        index="participant_id", columns="session", values="value"
+    )
+    arms = participants.set_index("participant_id").loc[wide.index, "intervention"]
+    post = wide["post"].where(arms != "NIBS")  # NIBS: missing but for one
+    post.iloc[list(arms).index("NIBS")] = 10.0
+    rows = ancova(wide["pre"], post, arms, control="sham")
+    assert [r["intervention"] for r in rows] == ["TENS"]
+    assert np.isfinite(rows[0]["d"]) and rows[0]["n_control"] == 25
+
+
 def test_planted_arm_by_time_effect_is_found_and_drift_is_not():
     long, participants = _trial(effect=1.2, seed=1)
     results = treatment_effects(long, participants).set_index(

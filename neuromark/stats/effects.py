@@ -247,14 +247,17 @@ def _icc_2_1_interval(value, bms, jms, ems, n, k, confidence):
     alpha = 1 - confidence
     a = k * value / (n * (1 - value))
     b = 1 + k * value * (n - 1) / (n * (1 - value))
-    df = (a * jms + b * ems) ** 2 / (
-        (a * jms) ** 2 / (k - 1) + (b * ems) ** 2 / ((n - 1) * (k - 1))
-    )
-    upper_f = stats.f.ppf(1 - alpha / 2, n - 1, df)
-    lower_f = stats.f.ppf(1 - alpha / 2, df, n - 1)
     shared = k * jms + (k * n - k - n) * ems
-    low = n * (bms - upper_f * ems) / (upper_f * shared + n * bms)
-    high = n * (lower_f * bms - ems) / (shared + n * lower_f * bms)
+    with np.errstate(divide="ignore", invalid="ignore"):  # degenerate tables
+        df = (a * jms + b * ems) ** 2 / (
+            (a * jms) ** 2 / (k - 1) + (b * ems) ** 2 / ((n - 1) * (k - 1))
+        )
+        upper_f = stats.f.ppf(1 - alpha / 2, n - 1, df)
+        lower_f = stats.f.ppf(1 - alpha / 2, df, n - 1)
+        low = n * (bms - upper_f * ems) / (upper_f * shared + n * bms)
+        high = n * (lower_f * bms - ems) / (shared + n * lower_f * bms)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return np.nan, np.nan
     return low, high
 
 
@@ -264,7 +267,8 @@ def icc(ratings, *, confidence=0.95):
     Parameters
     ----------
     ratings : array-like of float, shape (n_subjects, k)
-        Complete rows only (rows with NaN are dropped).
+        Complete rows only (rows with NaN are dropped); fewer than 3
+        complete subjects give missing values.
     confidence : float
         Level of the ICC(2,1) interval.
 
@@ -281,7 +285,7 @@ def icc(ratings, *, confidence=0.95):
     x = np.asarray(ratings, float)
     x = x[np.isfinite(x).all(axis=1)]
     n, k = x.shape
-    if n < 2 or k < 2:
+    if n < 3 or k < 2:
         return {key: np.nan for key in ICC_KEYS} | {"n": n}
     grand = x.mean()
     ss_rows = k * np.sum((x.mean(axis=1) - grand) ** 2)
@@ -294,19 +298,21 @@ def icc(ratings, *, confidence=0.95):
     ems = ss_error / ((n - 1) * (k - 1))
     if ss_total <= 0:  # constant ratings (e.g. a peak height of 0 throughout)
         return {key: np.nan for key in ICC_KEYS} | {"n": n}
-    icc_2_1 = (bms - ems) / (bms + (k - 1) * ems + k * (jms - ems) / n)
-    low, high = _icc_2_1_interval(icc_2_1, bms, jms, ems, n, k, confidence)
-    return {
-        "n": n,
-        "icc_1_1": (bms - wms) / (bms + (k - 1) * wms),
-        "icc_2_1": icc_2_1,
-        "icc_2_1_ci_low": low,
-        "icc_2_1_ci_high": high,
-        "icc_3_1": (bms - ems) / (bms + (k - 1) * ems),
-        "icc_1_k": (bms - wms) / bms,
-        "icc_2_k": (bms - ems) / (bms + (jms - ems) / n),
-        "icc_3_k": (bms - ems) / bms,
-    }
+    # a zero denominator (no spread between subjects, tiny samples) is missing
+    with np.errstate(divide="ignore", invalid="ignore"):
+        icc_2_1 = (bms - ems) / (bms + (k - 1) * ems + k * (jms - ems) / n)
+        values = {
+            "icc_1_1": (bms - wms) / (bms + (k - 1) * wms),
+            "icc_2_1": icc_2_1,
+            "icc_3_1": (bms - ems) / (bms + (k - 1) * ems),
+            "icc_1_k": (bms - wms) / bms,
+            "icc_2_k": (bms - ems) / (bms + (jms - ems) / n),
+            "icc_3_k": (bms - ems) / bms,
+        }
+    # above 1 only through a negative denominator: degenerate, not agreement
+    values = {key: v if v <= 1 else np.nan for key, v in values.items()}
+    low, high = _icc_2_1_interval(values["icc_2_1"], bms, jms, ems, n, k, confidence)
+    return {"n": n, **values, "icc_2_1_ci_low": low, "icc_2_1_ci_high": high}
 
 
 def fdr(pvalues):

@@ -86,7 +86,10 @@ def ancova(pre, post, arms, *, control, sites=None, confidence=0.95):
         return []
     interval = fit.conf_int(alpha=1 - confidence)
     pooled_sd = np.sqrt(
-        sum(((pre[arms == a] - pre[arms == a].mean()) ** 2).sum() for a in counts.index)
+        sum(
+            ((pre[arms == a] - pre[arms == a].mean()) ** 2).sum()
+            for a in [control, *active]  # arms of fewer than 2 are not in the fit
+        )
         / max(len(pre) - len(active) - 1, 1)
     )
     return [
