@@ -32,8 +32,8 @@ REGIONS = {"A": ["A1", "A2"], "B": ["B1", "B2"]}
 NAMES = ["A1", "A2", "B1", "B2"]
 
 
-def _values(data):
-    table = region_connectivity(data, SFREQ, NAMES, REGIONS, BANDS)
+def _values(data, **options):
+    table = region_connectivity(data, SFREQ, NAMES, REGIONS, BANDS, **options)
     return table.set_index(["feature", "location"])["value"]
 
 
@@ -75,3 +75,49 @@ def test_shared_channels_and_naming():
     )
     # Fz belongs to both regions: never paired with itself; names sorted
     assert pairs == {"frontal~frontal_midline": [(0, 1), (0, 2), (1, 2)]}
+
+
+def _noise(n_epochs, seed):
+    """Independent white noise in every channel: no coupling at all."""
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n_epochs, len(NAMES), int(2 * SFREQ))) * 1e-6
+
+
+def test_debiased_wpli_does_not_depend_on_the_epoch_count():
+    """On independent noise: the default estimator is ~0 at 8 and 30 epochs.
+
+    PLV and coherence grow as epochs are fewer (their bias on noise is about
+    1/sqrt(n_epochs)); the debiased wPLI and PPC stay near 0.
+    """
+    methods = ("wpli2_debiased", "ppc", "plv", "coh")
+    mean = {}
+    for n_epochs in (8, 30):
+        tables = [
+            _values(_noise(n_epochs, seed), methods=methods) for seed in range(40)
+        ]
+        mean[n_epochs] = sum(tables) / len(tables)
+    for feature in ("wpli_alpha", "wpli_beta", "ppc_alpha", "ppc_beta"):
+        assert abs(mean[8][feature, "A~B"] - mean[30][feature, "A~B"]) < 0.02
+        assert abs(mean[8][feature, "A~B"]) < 0.02
+    assert mean[8]["plv_alpha", "A~B"] - mean[30]["plv_alpha", "A~B"] > 0.1
+
+
+def test_a_10_to_20_ms_lag_is_coupling_and_zero_lag_mixing_is_not():
+    for delay in (0.010, 0.015, 0.020):
+        lagged = _values(_epochs(lag=2 * np.pi * 10 * delay, seed=3))
+        assert lagged["wpli_alpha", "A~B"] > 0.5, delay
+    mixed = _values(_epochs(lag=0.0, zero_lag_copy=True, seed=3))
+    assert abs(mixed["wpli_alpha", "A~B"]) < 0.1
+
+
+def test_a_fixed_number_of_evenly_spaced_epochs():
+    from neuromark.eeg.connectivity import evenly_spaced
+
+    assert list(evenly_spaced(30, 4)) == [0, 10, 19, 29]
+    assert len(set(evenly_spaced(21, 20))) == 20
+    data = _epochs(lag=np.pi / 2, n_epochs=30, seed=4)
+    chosen = data[evenly_spaced(30, 20)]
+    np.testing.assert_allclose(_values(data, n_epochs=20), _values(chosen))
+    # fewer clean epochs than asked: missing, never an estimate from fewer
+    short = _values(data[:12], n_epochs=20)
+    assert short.isna().all() and len(short) == len(_values(chosen))

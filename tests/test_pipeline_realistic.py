@@ -32,9 +32,11 @@ def test_intervals_are_honest_and_small_designs_refused(realistic):
     _, result = realistic
     metrics = result["prediction/metrics"]
     validated = metrics[(metrics["status"] == "ok") & (metrics["model"] == "logistic")]
-    # the default: baseline features only (prognostic); combined = eeg runs once
-    assert list(validated["feature_set"]) == ["baseline"]
-    assert list(validated["question"]) == ["prognostic"]
+    # the default: baseline features only (prognostic); combined = eeg runs once,
+    # the primary on the pre-specified markers, a secondary on every marker
+    assert list(validated["feature_set"]) == ["baseline", "baseline"]
+    assert list(validated["markers"]) == ["pre-specified", "all"]
+    assert list(validated["question"]) == ["prognostic", "prognostic"]
     # 16 participants cannot pin an AUC down: every interval is wide
     width = validated["auc_ci_high"] - validated["auc_ci_low"]
     assert (width >= 0.2).all(), validated
@@ -47,6 +49,22 @@ def test_realistic_nuisance_reaches_qc_and_statistics(realistic):
     root, result = realistic
     qc = result["eeg_qc"]
     assert qc["n_epochs"].max() - qc["n_epochs"].min() >= 3  # artefacts vary
+    # connectivity from 20 epochs everywhere; fewer clean ones: missing, with why
+    short = qc["n_epochs"] < 20
+    assert short.any() and (~short).any()
+    assert (qc.loc[short, "connectivity_missing_reason"].str.contains("fewer")).all()
+    assert (qc.loc[~short, "n_epochs_connectivity"] == 20).all()
+    long = result["features_long"]
+    wpli = long[long["feature"].str.startswith("wpli")].merge(
+        qc[["participant_id", "session", "n_epochs"]]
+    )
+    assert wpli.loc[wpli["n_epochs"] < 20, "value"].isna().all()
+    assert wpli.loc[wpli["n_epochs"] >= 20, "value"].notna().all()
+    # every session's clean-epoch count travels with the wide table
+    wide = result["features_wide"].set_index("participant_id")
+    counts = qc.set_index(["participant_id", "session"])["n_epochs"]
+    for (pid, session), count in counts.items():
+        assert wide.loc[pid, f"qc_eeg_n_epochs_{session}"] == count
     reliability = result["stats_reliability"]  # the sham arm gives test-retest
     assert {"alpha_logpower", "paf"} <= set(reliability["feature"])
     prepost = result["stats_prepost"]
@@ -62,7 +80,10 @@ def test_realistic_nuisance_reaches_qc_and_statistics(realistic):
     assert report.index("Treatment effects against control") < report.index(
         "Pre/post change per intervention (descriptive)"
     )
-    assert "Primary analysis (pre-specified: pooled, baseline eeg features" in report
+    assert (
+        "Primary analysis, pre-specified (pooled; 3 declared baseline marker "
+        "columns of eeg; logistic; prognostic)" in report
+    )
     # the planted within-arm change is small: the measured TENS change in
     # occipital alpha follows the planted one, and is far from the idealised d_z
     truth = read_ground_truth(root)["participants"]

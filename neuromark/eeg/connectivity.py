@@ -8,8 +8,17 @@ pairs. Edges are named ``regionA~regionB`` with the names sorted. The
 frontal-midline ~ prefrontal edges are sensor proxies of ACC-PFC coupling.
 
 Methods: debiased squared weighted phase-lag index (``wpli``; Vinck et al.
-2011, NeuroImage 55:1548-1565), insensitive to zero-lag volume conduction;
-coherence (``coh``); phase-locking value (``plv``; Lachaux et al. 1999).
+2011, NeuroImage 55:1548-1565), insensitive to zero-lag volume conduction and,
+being debiased, near 0 on independent signals whatever the number of epochs
+(the default); pairwise phase consistency (``ppc``; Vinck et al. 2010,
+NeuroImage 51:112-122), the debiased square of the PLV, which counts zero-lag
+mixing as coupling; coherence (``coh``) and phase-locking value (``plv``;
+Lachaux et al. 1999), whose values on noise grow as epochs are fewer (about
+1/sqrt(n_epochs)).
+
+Every recording's connectivity is estimated from the same number of clean
+epochs (``n_epochs``, evenly spaced through the recording), so a session
+that lost epochs to artefacts does not look more or less connected.
 """
 
 import itertools
@@ -18,7 +27,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-FEATURE_PREFIX = {"wpli2_debiased": "wpli", "coh": "coh", "plv": "plv"}
+FEATURE_PREFIX = {"wpli2_debiased": "wpli", "ppc": "ppc", "coh": "coh", "plv": "plv"}
 
 
 def region_pairs(ch_names, regions):
@@ -51,8 +60,26 @@ def region_pairs(ch_names, regions):
     return pairs
 
 
+def evenly_spaced(n_available, n_wanted):
+    """Pick ``n_wanted`` epoch indices spread evenly over ``n_available``.
+
+    Deterministic (no seed to carry) and spread over the whole recording, so
+    slow drifts of vigilance are sampled alike in every session.
+    """
+    if n_wanted > n_available:
+        raise ValueError(f"cannot take {n_wanted} of {n_available} epochs")
+    return np.round(np.linspace(0, n_available - 1, n_wanted)).astype(int)
+
+
 def region_connectivity(
-    data, sfreq, ch_names, regions, bands, *, methods=tuple(FEATURE_PREFIX)
+    data,
+    sfreq,
+    ch_names,
+    regions,
+    bands,
+    *,
+    methods=tuple(FEATURE_PREFIX),
+    n_epochs=None,
 ):
     """Compute connectivity between electrode regions in frequency bands.
 
@@ -69,19 +96,36 @@ def region_connectivity(
     bands : dict of str to (float, float)
         Bands to average over (Hz).
     methods : sequence of str
-        Any of ``"wpli2_debiased"``, ``"coh"``, ``"plv"``.
+        Any of ``"wpli2_debiased"``, ``"ppc"``, ``"coh"``, ``"plv"``.
+    n_epochs : int | None
+        Estimate from this many epochs, evenly spaced through ``data``
+        (:func:`evenly_spaced`); with fewer epochs every value is NaN.
+        ``None``: all of them (the estimate then depends on their number).
 
     Returns
     -------
     features : pandas.DataFrame
-        ``feature`` (``<wpli|coh|plv>_<band>``), ``location`` (``A~B``),
-        ``value`` (unitless, 0-1), ``unit`` (``"1"``).
+        ``feature`` (``<wpli|ppc|coh|plv>_<band>``), ``location``
+        (``A~B``), ``value`` (unitless; debiased measures can be slightly
+        negative), ``unit`` (``"1"``).
     """
     from mne_connectivity import spectral_connectivity_epochs
 
     pairs = region_pairs(ch_names, regions)
     if not pairs:
         return pd.DataFrame(columns=["feature", "location", "value", "unit"])
+    if n_epochs is not None and len(data) < n_epochs:
+        return pd.DataFrame(
+            [
+                (f"{FEATURE_PREFIX[method]}_{band}", edge, np.nan, "1")
+                for method in methods
+                for edge in pairs
+                for band in bands
+            ],
+            columns=["feature", "location", "value", "unit"],
+        )
+    if n_epochs is not None:
+        data = data[evenly_spaced(len(data), n_epochs)]
     if len(data) < 2:
         raise ValueError("connectivity across epochs needs at least 2 epochs")
     unique = sorted({pair for chosen in pairs.values() for pair in chosen})

@@ -16,7 +16,7 @@ feature                               unit            definition
 ``<band>_peak_height``                log10 ratio     FOOOF peak above the fit
 ``<band>_flattened``                  log10 ratio     mean log spectrum above fit
 ``alpha_asymmetry`` (pair ``R-L``)    ln ratio        ln P_R - ln P_L (alpha)
-``<wpli|coh|plv>_<band>`` (``A~B``)   1               region-pair connectivity
+``<wpli|ppc|coh|plv>_<band>`` (A~B)  1               region-pair connectivity
 ====================================  ==============  ==========================
 """
 
@@ -316,6 +316,7 @@ def extract_eeg_features(
     parts = [markers]
     if settings.connectivity.enabled:
         bands = {b: settings.spectral.bands[b] for b in settings.connectivity.bands}
+        wanted = settings.connectivity.n_epochs
         parts.append(
             region_connectivity(
                 data,
@@ -324,8 +325,10 @@ def extract_eeg_features(
                 regions,
                 bands,
                 methods=settings.connectivity.methods,
+                n_epochs=wanted,
             )
         )
+        qc |= _connectivity_qc(n_epochs, wanted)
     features = pd.concat(parts, ignore_index=True)
     if not return_spectra:
         return features, qc
@@ -338,6 +341,19 @@ def extract_eeg_features(
         }
     )
     return features, qc, spectra
+
+
+def _connectivity_qc(n_available, n_wanted):
+    """QC fields of connectivity: epochs used, or why it is missing."""
+    if n_wanted is None:
+        return {"n_epochs_connectivity": n_available, "connectivity_missing_reason": ""}
+    if n_available < n_wanted:
+        return {
+            "n_epochs_connectivity": 0,
+            "connectivity_missing_reason": f"{n_available} clean epochs, fewer than "
+            f"connectivity.n_epochs ({n_wanted})",
+        }
+    return {"n_epochs_connectivity": n_wanted, "connectivity_missing_reason": ""}
 
 
 def _spectral_qc(qc, ch_names, n_epochs):

@@ -266,10 +266,23 @@ class ConnectivitySettings(StrictModel):
     """Sensor connectivity between the electrode regions of atlases/eeg_regions.tsv."""
 
     enabled: bool = Field(True, description="Compute region-to-region connectivity.")
-    methods: tuple[Literal["wpli2_debiased", "coh", "plv"], ...] = Field(
-        ("wpli2_debiased", "coh", "plv"),
+    methods: tuple[Literal["wpli2_debiased", "ppc", "coh", "plv"], ...] = Field(
+        ("wpli2_debiased",),
         min_length=1,
-        description="Measures: debiased wPLI, coherence, phase-locking value.",
+        description="Measures: debiased wPLI (the default: near 0 on independent "
+        "signals whatever the epoch count, blind to zero-lag volume conduction), "
+        "pairwise phase consistency (debiased PLV², counts zero-lag mixing), "
+        "coherence and phase-locking value (both biased upwards by few epochs).",
+    )
+    n_epochs: int | None = Field(
+        20,
+        ge=2,
+        description="Clean epochs every recording's connectivity is estimated "
+        "from, evenly spaced through the recording, so sessions and "
+        "participants that kept different numbers are comparable; a recording "
+        "with fewer gets missing connectivity and the reason in eeg_qc.tsv. "
+        "null: all clean epochs (counts then differ; features_wide.tsv carries "
+        "them as qc_eeg_n_epochs_<session>).",
     )
     bands: tuple[str, ...] = Field(
         ("alpha", "beta"),

@@ -253,7 +253,9 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
             features += [table for _, (table, _, _) in results]
             tables.update(_modality_tables(modality, extra_name, results))
         if features:
-            tables.update(_feature_tables(features, study, config))
+            tables.update(
+                _feature_tables(features, study, config, tables.get("eeg_qc"))
+            )
         if "stats" in steps and "features_long" in tables:
             with timer("stats"), _group_step("stats", errors, config.on_error):
                 tables.update(
@@ -550,13 +552,27 @@ def _modality_tables(modality, extra_name, results):
     return {f"{modality}_qc": qc, extra_name: extra}
 
 
-def _feature_tables(features, study, config):
-    """Build the long and wide feature tables of every modality."""
+def _feature_tables(features, study, config, eeg_qc=None):
+    """Build the long and wide feature tables of every modality.
+
+    The wide table also carries every EEG session's clean-epoch count
+    (``qc_eeg_n_epochs_pre``/``_post``), which statistics may adjust for;
+    the ``qc_`` prefix keeps it out of the markers models are offered.
+    """
     long = sort_long(pd.concat(features, ignore_index=True))
     sessions = (config.sessions.pre, config.sessions.post)
     wide = to_wide(
         long, sessions=sessions, participants=list(study.participants["participant_id"])
     )
+    if eeg_qc is not None and "n_epochs" in eeg_qc:
+        counts = eeg_qc.pivot_table(
+            index="participant_id", columns="session", values="n_epochs"
+        )
+        for label, suffix in zip(sessions, ("pre", "post")):
+            if label in counts:
+                wide[f"qc_eeg_n_epochs_{suffix}"] = (
+                    wide["participant_id"].map(counts[label]).astype("Int64")
+                )
     return {"features_long": long, "features_wide": wide}
 
 

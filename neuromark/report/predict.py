@@ -49,14 +49,13 @@ def primary_statement(metrics):
         (metrics["scope"] == row["scope"]) & (metrics["role"] == "reference")
     ].set_index("model")
     markers = (
-        f"the pre-specified {row['feature_set']} markers ({int(row['n_features'])} "
-        "columns)"
+        f"{int(row['n_features'])} declared {row['feature_set']} marker columns"
         if row.get("markers") == "pre-specified"
         else f"every {row['feature_set']} marker"
     )
     text = (
-        f"Primary analysis (pre-specified: {row['scope']}, {markers} of "
-        f"{row['modality']}, {row['model']}; {row['question']}): "
+        f"Primary analysis, pre-specified ({row['scope']}; {markers} of "
+        f"{row['modality']}; {row['model']}; {row['question']}): "
         f"AUC {_fmt(row['auc'])} (95 % CI {_fmt(row['auc_ci_low'])} to "
         f"{_fmt(row['auc_ci_high'])}; estimand: the AUC on new participants of "
         f"the model refitted on all {int(row['n'])} participants), permutation "
