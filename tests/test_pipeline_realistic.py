@@ -49,6 +49,9 @@ def test_realistic_nuisance_reaches_qc_and_statistics(realistic):
     root, result = realistic
     qc = result["eeg_qc"]
     assert qc["n_epochs"].max() - qc["n_epochs"].min() >= 3  # artefacts vary
+    # pre and post were recorded alike in the simulator: no difference flagged
+    assert (qc["prepost_differences"].fillna("") == "").all()
+    assert set(qc["recorded_sfreq"]) == {250.0}
     # connectivity from 20 epochs everywhere; fewer clean ones: missing, with why
     short = qc["n_epochs"] < 20
     assert short.any() and (~short).any()
@@ -84,6 +87,7 @@ def test_realistic_nuisance_reaches_qc_and_statistics(realistic):
         "Primary analysis, pre-specified (pooled; 3 declared baseline marker "
         "columns of eeg; logistic; prognostic)" in report
     )
+    assert "fewer than connectivity.n_epochs (20)" in report  # QC says why
     # the planted within-arm change is small: the measured TENS change in
     # occipital alpha follows the planted one, and is far from the idealised d_z
     truth = read_ground_truth(root)["participants"]

@@ -380,11 +380,6 @@ def _spectral_qc(qc, ch_names, n_epochs):
     }
 
 
-def read_line_frequency(recording):
-    """Mains frequency from the EEG sidecar (``PowerLineFrequency``), or None."""
-    return line_frequency(read_metadata(recording))
-
-
 def recording_features(recording, settings=None):
     """Read one EEG recording and extract its features (pipeline unit of work).
 
@@ -407,8 +402,12 @@ def recording_features(recording, settings=None):
     from ..io import read_eeg_recording
 
     raw = read_eeg_recording(recording)
+    metadata = read_metadata(recording)
     features, qc, spectra = extract_eeg_features(
-        raw, settings, line_freq=read_line_frequency(recording), return_spectra=True
+        raw, settings, line_freq=line_frequency(metadata), return_spectra=True
+    )
+    qc["recorded_reference"] = next(
+        (str(m["EEGReference"]) for _, m in metadata if "EEGReference" in m), "n/a"
     )
     ids = {
         "participant_id": recording.participant_id,

@@ -134,7 +134,8 @@ def preprocess(raw, settings, *, line_freq=None):
     epochs : mne.Epochs
         Clean epochs, EEG channels only.
     qc : dict
-        ``sfreq``, ``n_channels``, ``bad_channels`` (name: criterion, where
+        ``sfreq`` (after resampling), ``recorded_sfreq``, ``n_channels``,
+        ``channels`` (EEG channel names), ``bad_channels`` (name: criterion, where
         ``channels.tsv`` marks those the lab declared bad), ``notch_hz``,
         ``reference``, ``montage``, ``n_epochs`` (kept),
         ``n_epochs_rejected`` (peak-to-peak), ``n_epochs_bad_annotation``
@@ -193,6 +194,7 @@ def preprocess(raw, settings, *, line_freq=None):
             picks=nan_channels,
         )
     montage = _set_montage(raw, settings.montage)
+    recorded_sfreq = float(raw.info["sfreq"])
     if settings.resample_sfreq is not None:
         raw.resample(settings.resample_sfreq, verbose="error")
     sfreq = raw.info["sfreq"]
@@ -264,7 +266,9 @@ def preprocess(raw, settings, *, line_freq=None):
         )
     qc = {
         "sfreq": float(sfreq),
+        "recorded_sfreq": recorded_sfreq,
         "n_channels": len(raw.ch_names),
+        "channels": list(raw.ch_names),
         "bad_channels": bads,
         "notch_hz": notch_hz,
         "reference": settings.reference,

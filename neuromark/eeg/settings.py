@@ -150,6 +150,15 @@ class PreprocessingSettings(StrictModel):
     min_clean_seconds: float = Field(
         30.0, ge=0, description="Refuse a recording with less clean data than this (s)."
     )
+    max_clean_duration_difference: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Warn (log and eeg_qc.tsv prepost_differences) when a "
+        "participant's pre and post clean durations differ by more than this "
+        "fraction of the longer; differing sampling rates, channel sets and "
+        "sidecar references are always reported.",
+    )
 
     @field_validator("montage")
     @classmethod

@@ -48,6 +48,7 @@ from joblib import Parallel, delayed
 
 from .. import __version__
 from ..eeg import recording_features as eeg_features
+from ..eeg.comparability import compare_sessions
 from ..exceptions import NeuromarkError
 from ..features import column_name, sort_long, to_wide
 from ..fmri import read_atlas
@@ -251,7 +252,17 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
             errors.append(failed)
             outcomes[modality] = (len(results), len(units))
             features += [table for _, (table, _, _) in results]
-            tables.update(_modality_tables(modality, extra_name, results))
+            qcs = [qc for _, (_, qc, _) in results]
+            if modality == "eeg":
+                qcs = compare_sessions(
+                    qcs,
+                    (config.sessions.pre, config.sessions.post),
+                    max_duration_difference=(
+                        config.eeg.preprocessing.max_clean_duration_difference
+                    ),
+                )
+            extras = [extra for _, (_, _, extra) in results]
+            tables.update(_modality_tables(modality, extra_name, qcs, extras))
         if features:
             tables.update(
                 _feature_tables(features, study, config, tables.get("eeg_qc"))
@@ -543,12 +554,12 @@ def _format_cell(value):
     return value
 
 
-def _modality_tables(modality, extra_name, results):
+def _modality_tables(modality, extra_name, qcs, extras):
     """Build the QC table and the extra table (spectra, ROI QC) of one step."""
-    if not results:
+    if not qcs:
         return {}
-    qc = pd.DataFrame([qc for _, (_, qc, _) in results]).map(_format_cell)
-    extra = pd.concat([extra for _, (_, _, extra) in results], ignore_index=True)
+    qc = pd.DataFrame(qcs).map(_format_cell)
+    extra = pd.concat(extras, ignore_index=True)
     return {f"{modality}_qc": qc, extra_name: extra}
 
 

@@ -205,6 +205,8 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
         "paf_missing_reason",
         "n_fits_below_r2",
         "median_fit_r2",
+        "n_epochs_connectivity",
+        "connectivity_missing_reason",
     ]
     qc = tables["eeg_qc"][[c for c in columns if c in tables["eeg_qc"]]]
     no_peak = int((qc.get("n_channels_alpha_peak", pd.Series(dtype=float)) == 0).sum())
@@ -227,7 +229,10 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
         f"are missing, not guessed ({no_peak} recording(s) without any). "
         "n_fits_below_r2: spectra whose aperiodic fit fell below "
         "eeg.spectral.min_r_squared (their aperiodic and periodic markers are "
-        "missing).</p>"
+        "missing). n_epochs_connectivity: clean epochs connectivity was "
+        "estimated from, the same in every recording (eeg.connectivity.n_epochs) "
+        "so that sessions that lost epochs are comparable; 0 with the reason "
+        "where a recording kept fewer.</p>"
     )
     return [
         ("EEG quality control", note + table_html(pd.DataFrame(qc))),
