@@ -237,3 +237,41 @@ def test_peak_helpers_against_direct_computation():
     two = parameterize(spectra, freqs, (2, 40), n_jobs=2)
     np.testing.assert_allclose(one["peaks"], two["peaks"])
     np.testing.assert_allclose(one["exponent"], two["exponent"])
+
+
+def test_knee_model_equals_fooof_and_the_evidence_prefers_it_on_a_bend():
+    """A spectrum that flattens below 10 Hz: the knee fit wins, as QC records."""
+    import warnings
+
+    from neuromark.eeg.features import _aperiodic_evidence
+    from neuromark.eeg.settings import SpectralSettings
+    from neuromark.eeg.spectral import aperiodic_psd, parameterize
+
+    with warnings.catch_warnings(record=True):
+        from fooof.sim.gen import gen_aperiodic
+    freqs = np.arange(1, 46, 0.5)
+    offset, knee, exponent = 2.0, 100.0, 2.0  # bend at 100 ** (1/2) = 10 Hz
+    expected = 10 ** gen_aperiodic(freqs, np.array([offset, knee, exponent]))
+    np.testing.assert_allclose(
+        aperiodic_psd(freqs, [offset], [exponent], [knee])[0], expected, rtol=1e-12
+    )
+    # fixed mode (knee 0) is FOOOF's straight line
+    line = 10 ** gen_aperiodic(freqs, np.array([offset, exponent]))
+    np.testing.assert_allclose(aperiodic_psd(freqs, [offset], [exponent])[0], line)
+    rng = np.random.default_rng(5)
+    bent = expected * np.exp(0.02 * rng.standard_normal(freqs.size))
+    fit = parameterize(bent, freqs, (2, 40), aperiodic_mode="knee")
+    assert fit["knee"][0] ** (1 / fit["exponent"][0]) == pytest.approx(10, rel=0.1)
+    assert fit["exponent"][0] == pytest.approx(2.0, abs=0.1)
+    settings = SpectralSettings()
+    evidence = _aperiodic_evidence(bent, freqs, settings)
+    assert evidence["aperiodic_mode"] == "fixed"
+    assert evidence["aperiodic_r2_knee"] > 0.999
+    assert evidence["aperiodic_r2_knee"] - evidence["aperiodic_r2_fixed"] > 0.005
+    assert evidence["aperiodic_knee_hz"] == pytest.approx(10, rel=0.1)
+    # a straight 1/f spectrum: both fit, the knee adds nothing
+    straight = line * np.exp(0.02 * rng.standard_normal(freqs.size))
+    evidence = _aperiodic_evidence(straight, freqs, settings)
+    assert evidence["aperiodic_r2_fixed"] > 0.99
+    assert evidence["aperiodic_r2_knee"] - evidence["aperiodic_r2_fixed"] < 0.001
+    assert evidence["aperiodic_knee_hz"] < 2  # any bend lies below the fit range

@@ -141,8 +141,14 @@ def spectral_markers(
         rows += _rows(f"{band}_power", locations, power, "µV²")
         rows += _rows(f"{band}_relpower", locations, power / total, "fraction")
         rows += _rows(f"{band}_logpower", locations, np.log10(power), "log10(µV²)")
-    fit = spectral.parameterize(psd, freqs, settings.aperiodic_range, n_jobs=n_jobs)
-    offset, exponent = fit["offset"], fit["exponent"]
+    fit = spectral.parameterize(
+        psd,
+        freqs,
+        settings.aperiodic_range,
+        aperiodic_mode=settings.aperiodic_mode,
+        n_jobs=n_jobs,
+    )
+    offset, exponent, knee = fit["offset"], fit["exponent"], fit["knee"]
     good_fit = fit["r_squared"] >= settings.min_r_squared
     noise = fit["error"] if noise is None else np.asarray(noise, float)
     centre, height = spectral.tallest_peak(fit["peaks"], len(psd), *settings.paf_range)
@@ -151,11 +157,13 @@ def spectral_markers(
     # the frequency: the (parabola-refined) maximum of the spectrum above the
     # aperiodic fit, more exact than the Gaussian's centre for skewed peaks
     near = freqs > 0
-    flattened = psd[:, near] / spectral.aperiodic_psd(freqs[near], offset, exponent)
+    flattened = psd[:, near] / spectral.aperiodic_psd(
+        freqs[near], offset, exponent, knee
+    )
     paf = spectral.peak_frequency(flattened, freqs[near], *settings.paf_range)
     rows += _rows("paf", locations, np.where(peaked, paf, np.nan), "Hz")
     cog = spectral.flattened_centre_of_gravity(
-        psd, freqs, *settings.cog_range, offset, exponent
+        psd, freqs, *settings.cog_range, offset, exponent, knee
     )
     rows += _rows("paf_cog", locations, np.where(peaked, cog, np.nan), "Hz")
     rows += _rows(
@@ -174,7 +182,7 @@ def spectral_markers(
         with np.errstate(invalid="ignore"):
             band_peaks[band] = band_height >= settings.paf_min_z * noise
         height = np.where(band_peaks[band], band_height, 0.0)
-        flat = spectral.flattened_power(psd, freqs, fmin, fmax, offset, exponent)
+        flat = spectral.flattened_power(psd, freqs, fmin, fmax, offset, exponent, knee)
         rows += _rows(
             f"{band}_peak_height",
             locations,
@@ -214,6 +222,8 @@ def spectral_markers(
         "n_fit_below_r2": int((~good_fit).sum()),
         "fit_below_r2": list(locations[~good_fit]),
         "median_r_squared": float(np.median(fit["r_squared"])),
+        "r_squared": dict(zip(locations, np.round(fit["r_squared"], 4).tolist())),
+        "fit_error": dict(zip(locations, np.round(fit["error"], 4).tolist())),
         "band_peaks": {
             band: list(locations[found]) for band, found in band_peaks.items()
         },
@@ -313,6 +323,7 @@ def extract_eeg_features(
         return_qc=True,
     )
     qc = qc | _spectral_qc(spectral_qc, ch_names, n_epochs)
+    qc |= _aperiodic_evidence(per_epoch.mean(axis=(0, 1)), freqs, settings.spectral)
     parts = [markers]
     if settings.connectivity.enabled:
         bands = {b: settings.spectral.bands[b] for b in settings.connectivity.bands}
@@ -341,6 +352,29 @@ def extract_eeg_features(
         }
     )
     return features, qc, spectra
+
+
+def _aperiodic_evidence(psd, freqs, settings):
+    """Both aperiodic models on the recording's mean spectrum: r² and knee.
+
+    ``aperiodic_knee_hz`` is the frequency where the bend sits,
+    ``knee ** (1 / exponent)`` (FOOOF's definition of the knee frequency).
+    """
+    fits = {
+        mode: spectral.parameterize(
+            psd, freqs, settings.aperiodic_range, aperiodic_mode=mode
+        )
+        for mode in ("fixed", "knee")
+    }
+    knee, exponent = fits["knee"]["knee"][0], fits["knee"]["exponent"][0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        knee_hz = float(knee ** (1 / exponent)) if knee > 0 else 0.0
+    return {
+        "aperiodic_mode": settings.aperiodic_mode,
+        "aperiodic_r2_fixed": round(float(fits["fixed"]["r_squared"][0]), 4),
+        "aperiodic_r2_knee": round(float(fits["knee"]["r_squared"][0]), 4),
+        "aperiodic_knee_hz": round(knee_hz, 2) if np.isfinite(knee_hz) else np.nan,
+    }
 
 
 def _connectivity_qc(n_available, n_wanted):
@@ -377,6 +411,8 @@ def _spectral_qc(qc, ch_names, n_epochs):
         "paf_missing_reason": reason,
         "n_fits_below_r2": qc["n_fit_below_r2"],
         "median_fit_r2": round(qc["median_r_squared"], 4),
+        "fit_r2": qc["r_squared"],
+        "fit_error": qc["fit_error"],
     }
 
 

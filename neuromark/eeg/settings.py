@@ -230,6 +230,14 @@ class SpectralSettings(StrictModel):
         description="Range (Hz) of the alpha centre of gravity (Furman et "
         "al. 2018 used 8-12 Hz).",
     )
+    aperiodic_mode: Literal["fixed", "knee"] = Field(
+        "fixed",
+        description="Aperiodic model: a straight line in log-log axes (fixed) "
+        "or one with a bend (knee), for wide ranges or spectra that flatten at "
+        "low frequencies. Every recording's QC keeps the r² of both on its "
+        "mean spectrum (aperiodic_r2_fixed, aperiodic_r2_knee) so the choice "
+        "rests on the data.",
+    )
     aperiodic_range: tuple[float, float] = Field(
         (2.0, 40.0),
         description="Fit range (Hz) of the aperiodic (1/f) component "

@@ -181,7 +181,7 @@ def centre_of_gravity(psd, freqs, fmin, fmax):
     return (weights * freqs[inside]).sum(axis=-1) / weights.sum(axis=-1)
 
 
-def _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits):
+def _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits, mode):
     """Fit one batch of spectra with a FOOOFGroup (runs in a worker)."""
     # fooof 1.1 warns of its rename to specparam and resets the global warning
     # filters on import; record (swallow) both inside this context
@@ -191,15 +191,16 @@ def _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits):
     group = FOOOFGroup(
         peak_width_limits=list(peak_width_limits),
         max_n_peaks=max_n_peaks,
-        aperiodic_mode="fixed",
+        aperiodic_mode=mode,
         verbose=False,
     )
     group.fit(freqs, psd, list(freq_range))
-    aperiodic = group.get_params("aperiodic_params").reshape(-1, 2)
+    aperiodic = group.get_params("aperiodic_params").reshape(len(psd), -1)
     peaks = np.asarray(group.get_params("peak_params"), dtype=float).reshape(-1, 4)
     return {
         "offset": aperiodic[:, 0],
-        "exponent": aperiodic[:, 1],
+        "knee": aperiodic[:, 1] if mode == "knee" else np.zeros(len(psd)),
+        "exponent": aperiodic[:, -1],
         "r_squared": group.get_params("r_squared").ravel(),
         "error": group.get_params("error").ravel(),
         "peaks": peaks,  # centre (Hz), height (log10 above the fit), width, spectrum
@@ -207,14 +208,20 @@ def _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits):
 
 
 def parameterize(
-    psd, freqs, freq_range, *, max_n_peaks=6, peak_width_limits=(1.0, 8.0), n_jobs=1
+    psd,
+    freqs,
+    freq_range,
+    *,
+    max_n_peaks=6,
+    peak_width_limits=(1.0, 8.0),
+    aperiodic_mode="fixed",
+    n_jobs=1,
 ):
     """Fit aperiodic (1/f) and periodic components with FOOOF (specparam).
 
     fooof 1.1 is the released form of the method; its successor specparam
     has only release candidates on PyPI (2.0rc), so neuromark uses fooof's
-    stable API (``FOOOFGroup``, fixed aperiodic mode, no knee, which suits a
-    2-40 Hz range).
+    stable API (``FOOOFGroup``).
 
     Parameters
     ----------
@@ -228,6 +235,9 @@ def parameterize(
         Most Gaussian peaks fitted per spectrum.
     peak_width_limits : (float, float)
         Peak width bounds (Hz).
+    aperiodic_mode : "fixed" | "knee"
+        ``log10 P = offset - log10(f ** exponent)`` or, with a bend,
+        ``offset - log10(knee + f ** exponent)`` (see :func:`aperiodic_psd`).
     n_jobs : int
         Parallel workers over spectra (fits are independent, so results do
         not depend on it).
@@ -235,11 +245,11 @@ def parameterize(
     Returns
     -------
     fit : dict
-        ``offset``, ``exponent`` (``log10 P(f) = offset - exponent * log10 f``),
-        ``r_squared`` and ``error`` (mean absolute error in log10 power) per
-        spectrum, and ``peaks``, shape (n_peaks, 4): centre frequency (Hz),
-        height above the aperiodic fit (log10 power), bandwidth (Hz) and the
-        index of the spectrum.
+        ``offset``, ``knee`` (0 in fixed mode) and ``exponent`` of the
+        aperiodic fit, ``r_squared`` and ``error`` (mean absolute error in
+        log10 power) per spectrum, and ``peaks``, shape (n_peaks, 4): centre
+        frequency (Hz), height above the aperiodic fit (log10 power),
+        bandwidth (Hz) and the index of the spectrum.
 
     References
     ----------
@@ -250,14 +260,12 @@ def parameterize(
 
     psd = np.atleast_2d(psd)
     n_chunks = min(len(psd), effective_n_jobs(n_jobs))
+    options = (max_n_peaks, peak_width_limits, aperiodic_mode)
     if n_chunks <= 1:
-        return _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits)
+        return _fit_fooof(freqs, psd, freq_range, *options)
     chunks = np.array_split(np.arange(len(psd)), n_chunks)
     parts = Parallel(n_jobs=n_chunks)(
-        delayed(_fit_fooof)(
-            freqs, psd[rows], freq_range, max_n_peaks, peak_width_limits
-        )
-        for rows in chunks
+        delayed(_fit_fooof)(freqs, psd[rows], freq_range, *options) for rows in chunks
     )
     for rows, part in zip(chunks, parts):
         part["peaks"][:, 3] += rows[0]  # chunk-local to global spectrum index
@@ -319,7 +327,7 @@ def log_standard_error(psd_epochs):
         return psd_epochs.std(axis=0, ddof=1) / (np.sqrt(n) * mean * np.log(10))
 
 
-def flattened_centre_of_gravity(psd, freqs, fmin, fmax, offset, exponent):
+def flattened_centre_of_gravity(psd, freqs, fmin, fmax, offset, exponent, knee=0.0):
     """Centre of gravity of the power above the aperiodic fit in ``[fmin, fmax]``.
 
     ``sum(f * E(f)) / sum(E(f))`` with ``E = max(P - A, 0)`` and ``A`` the
@@ -328,22 +336,30 @@ def flattened_centre_of_gravity(psd, freqs, fmin, fmax, offset, exponent):
     """
     inside = (freqs >= fmin) & (freqs <= fmax)
     excess = np.clip(
-        psd[..., inside] - aperiodic_psd(freqs[inside], offset, exponent), 0, None
+        psd[..., inside] - aperiodic_psd(freqs[inside], offset, exponent, knee),
+        0,
+        None,
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         return (excess * freqs[inside]).sum(axis=-1) / excess.sum(axis=-1)
 
 
-def aperiodic_psd(freqs, offset, exponent):
-    """Aperiodic component ``10 ** (offset - exponent * log10 f)`` (µV²/Hz)."""
+def aperiodic_psd(freqs, offset, exponent, knee=0.0):
+    """Aperiodic component ``10 ** offset / (knee + f ** exponent)`` (µV²/Hz).
+
+    With ``knee = 0`` (FOOOF's fixed mode) a straight line in log-log axes,
+    ``10 ** (offset - exponent * log10 f)``.
+    """
     freqs = np.asarray(freqs, dtype=float)
-    return 10.0 ** (
-        np.asarray(offset)[..., None]
-        - np.asarray(exponent)[..., None] * np.log10(freqs)
-    )
+    offset = np.asarray(offset)[..., None]
+    exponent = np.asarray(exponent)[..., None]
+    knee = np.asarray(knee, dtype=float)
+    if not knee.any():
+        return 10.0 ** (offset - exponent * np.log10(freqs))
+    return 10.0**offset / (knee[..., None] + freqs**exponent)
 
 
-def periodic_power(psd, freqs, fmin, fmax, offset, exponent):
+def periodic_power(psd, freqs, fmin, fmax, offset, exponent, knee=0.0):
     """Power above the 1/f fit, in µV² (clipped at 0, so biased upwards).
 
     ``sum(max(P(f) - A(f), 0)) * df`` over ``[fmin, fmax)`` with ``A`` the
@@ -353,12 +369,12 @@ def periodic_power(psd, freqs, fmin, fmax, offset, exponent):
     instead; this stays for scripts that want the linear quantity.
     """
     mask = _band_mask(freqs, fmin, fmax)
-    background = aperiodic_psd(freqs[mask], offset, exponent)
+    background = aperiodic_psd(freqs[mask], offset, exponent, knee)
     excess = np.clip(psd[..., mask] - background, 0.0, None)
     return excess.sum(axis=-1) * (freqs[1] - freqs[0])
 
 
-def flattened_power(psd, freqs, fmin, fmax, offset, exponent):
+def flattened_power(psd, freqs, fmin, fmax, offset, exponent, knee=0.0):
     """Mean of the spectrum above the aperiodic fit over a band, in log10 units.
 
     ``mean(log10 P(f) - log10 A(f))`` over ``[fmin, fmax)``, not clipped:
@@ -367,7 +383,7 @@ def flattened_power(psd, freqs, fmin, fmax, offset, exponent):
     with the aperiodic offset.
     """
     mask = _band_mask(freqs, fmin, fmax)
-    background = aperiodic_psd(freqs[mask], offset, exponent)
+    background = aperiodic_psd(freqs[mask], offset, exponent, knee)
     with np.errstate(divide="ignore"):
         return np.mean(np.log10(psd[..., mask]) - np.log10(background), axis=-1)
 

@@ -205,6 +205,8 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
         "paf_missing_reason",
         "n_fits_below_r2",
         "median_fit_r2",
+        "aperiodic_r2_fixed",
+        "aperiodic_r2_knee",
         "n_epochs_connectivity",
         "connectivity_missing_reason",
     ]
@@ -229,7 +231,9 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
         f"are missing, not guessed ({no_peak} recording(s) without any). "
         "n_fits_below_r2: spectra whose aperiodic fit fell below "
         "eeg.spectral.min_r_squared (their aperiodic and periodic markers are "
-        "missing). n_epochs_connectivity: clean epochs connectivity was "
+        "missing). aperiodic_r2_fixed/_knee: both aperiodic models on the "
+        "recording's mean spectrum (eeg.spectral.aperiodic_mode says which is "
+        "used). n_epochs_connectivity: clean epochs connectivity was "
         "estimated from, the same in every recording (eeg.connectivity.n_epochs) "
         "so that sessions that lost epochs are comparable; 0 with the reason "
         "where a recording kept fewer.</p>"
