@@ -93,13 +93,12 @@ def test_correlation_equals_numpy_and_nilearn_on_nitime_data(nitime_series):
         kind="correlation", cov_estimator=EmpiricalCovariance(), standardize=False
     ).fit_transform([signals])[0]
     np.testing.assert_allclose(ours, nilearn, atol=1e-10)
-    partial = ConnectivityMeasure(
-        kind="partial correlation",
-        cov_estimator=EmpiricalCovariance(),
-        standardize=False,
-    ).fit_transform([signals])[0]
+    # partial correlation: nilearn's default estimator (Ledoit-Wolf shrinkage)
+    partial = ConnectivityMeasure(kind="partial correlation").fit_transform(
+        [signals]
+    )[0]
     np.testing.assert_allclose(
-        connectivity_matrix(signals, "partial correlation"), partial, atol=1e-10
+        connectivity_matrix(signals, "partial correlation"), partial, atol=1e-6
     )
     # paracingulate (ACC proxy) ~ frontal pole (PFC proxy) edge, as Fisher z
     edges = edge_table(fisher_z(ours), list(series.columns), "fc").set_index("location")
@@ -166,6 +165,39 @@ def test_strategies_and_censoring():
     assert np.flatnonzero(keep).tolist() == [3, 4, 5, 6, 7, 8, 9, 10]
 
 
+def test_non_steady_state_and_motion_outlier_volumes_are_censored():
+    """fMRIPrep's one-hot outlier columns, read from nilearn's shipped example."""
+    from pathlib import Path
+
+    import nilearn.interfaces.fmriprep as fmriprep
+
+    data = Path(fmriprep.__file__).parent / "data"
+    confounds = pd.read_csv(data / "test_desc-confounds_regressors.tsv", sep="\t")
+    flagged = np.flatnonzero(confounds["non_steady_state_outlier00"] == 1)
+    assert len(flagged) > 0  # older fMRIPrep naming, no underscore before 00
+    settings = DenoisingSettings(
+        fd_threshold=None, std_dvars_threshold=None, min_segment=1
+    )
+    keep = censoring_mask(confounds, settings)
+    assert np.flatnonzero(~keep).tolist() == flagged.tolist()
+    # newer naming, and motion outliers only when asked for
+    n = 12
+    table = pd.DataFrame(
+        {
+            "non_steady_state_outlier_00": np.eye(n)[0],
+            "non_steady_state_outlier_01": np.eye(n)[1],
+            "motion_outlier_00": np.eye(n)[6],
+            "framewise_displacement": [np.nan] + [0.1] * (n - 1),
+        }
+    )
+    keep = censoring_mask(table, settings)
+    assert np.flatnonzero(~keep).tolist() == [0, 1]
+    keep = censoring_mask(
+        table, settings.model_copy(update={"censor_motion_outliers": True})
+    )
+    assert np.flatnonzero(~keep).tolist() == [0, 1, 6]
+
+
 @pytest.fixture(scope="module")
 def planted_run(tmp_path_factory):
     root = simulate_study(
@@ -218,6 +250,23 @@ def test_high_pass_is_applied_even_when_motion_drifts(planted_run):
         root, "sub-01", "pre", FMRISettings(denoising={"high_pass": None})
     )
     assert not np.allclose(with_hp["value"], without["value"])
+
+
+def test_partial_correlation_is_missing_without_enough_degrees_of_freedom(
+    planted_run,
+):
+    root, _ = planted_run
+    features, qc, _ = _run(root, "sub-01", "pre")
+    assert qc["partial_missing_reason"] == ""
+    assert features["value"].notna().all()
+    strict = FMRISettings(partial_min_dof_per_roi=1000)
+    features, qc, _ = _run(root, "sub-01", "pre", strict)
+    partial = features["feature"] == "fc_partial"
+    assert features.loc[partial, "value"].isna().all()
+    assert features.loc[~partial, "value"].notna().all()
+    assert qc["partial_missing_reason"].endswith(
+        "partial correlation needs 7000 (fmri.partial_min_dof_per_roi)"
+    )
 
 
 # ------------------------------------------------------------ real data files

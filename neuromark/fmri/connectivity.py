@@ -27,8 +27,10 @@ def connectivity_matrix(signals, kind="correlation"):
     signals : ndarray, shape (n_times, n_rois)
         ROI time series.
     kind : "correlation" | "partial correlation"
-        Pearson correlation, or partial correlation from the precision matrix
-        ``-P_ij / sqrt(P_ii P_jj)``.
+        Pearson correlation, or partial correlation ``-P_ij / sqrt(P_ii P_jj)``
+        from the precision ``P``, the inverse of the Ledoit-Wolf shrunk
+        covariance (nilearn's default; a sample covariance's inverse is
+        unstable when time points are not many more than ROIs).
 
     Returns
     -------
@@ -42,7 +44,10 @@ def connectivity_matrix(signals, kind="correlation"):
     correlation = np.corrcoef(signals, rowvar=False)
     if kind == "correlation":
         return correlation
-    precision = np.linalg.pinv(np.cov(signals, rowvar=False))
+    from sklearn.covariance import LedoitWolf
+
+    covariance = LedoitWolf(store_precision=False).fit(signals).covariance_
+    precision = np.linalg.inv(covariance)
     scale = np.sqrt(np.diag(precision))
     partial = -precision / np.outer(scale, scale)
     np.fill_diagonal(partial, 1.0)

@@ -92,10 +92,14 @@ def select_confounds(confounds, settings, source):
 def censoring_mask(confounds, settings):
     """Volumes kept after motion censoring (scrubbing).
 
-    A volume is censored when framewise displacement exceeds
-    ``fd_threshold`` or standardised DVARS exceeds ``std_dvars_threshold``;
-    kept stretches shorter than ``min_segment`` volumes are censored too
-    (Power et al. 2014).
+    A volume is censored when fMRIPrep flags it as non-steady-state
+    (``non_steady_state_outlier_XX`` columns: the first volumes, before the
+    magnetisation settles), when framewise displacement exceeds
+    ``fd_threshold`` or standardised DVARS exceeds ``std_dvars_threshold``
+    (the first volume's undefined FD/DVARS count as 0, as in nilearn), or,
+    with ``censor_motion_outliers``, when a ``motion_outlier_XX`` column
+    flags it; kept stretches shorter than ``min_segment`` volumes are
+    censored too (Power et al. 2014).
 
     Parameters
     ----------
@@ -119,6 +123,12 @@ def censoring_mask(confounds, settings):
         bad |= (
             confounds["std_dvars"].fillna(0).to_numpy() > settings.std_dvars_threshold
         )
+    prefixes = ("non_steady_state_outlier",) + (
+        ("motion_outlier",) if settings.censor_motion_outliers else ()
+    )
+    flags = [c for c in confounds.columns if c.startswith(prefixes)]
+    if flags:
+        bad |= confounds[flags].fillna(0).to_numpy(float).sum(axis=1) > 0
     keep = ~bad
     # drop short kept segments
     start = None

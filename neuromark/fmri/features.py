@@ -187,6 +187,14 @@ def run_signals(
     qc = {
         "n_volumes": int(len(keep)),
         "n_kept": int(keep.sum()),
+        "n_non_steady_state": int(
+            confounds.filter(like="non_steady_state_outlier")
+            .fillna(0)
+            .to_numpy()
+            .sum(axis=1)
+            .astype(bool)
+            .sum()
+        ),
         "kept_seconds": float(kept_seconds),
         "mean_fd": float(fd.mean()) if len(fd) else np.nan,
         "fd_source": fd_source,
@@ -281,18 +289,23 @@ def run_features(img, mask, confounds, tr, settings=None, **kwargs):
     settings = settings or FMRISettings()
     signals, qc, roi_qc = run_signals(img, mask, confounds, tr, settings, **kwargs)
     names = list(signals.columns)
-    features = pd.concat(
-        [
-            edge_table(
-                fisher_z(connectivity_matrix(signals.to_numpy(), kind)),
-                names,
-                FEATURE[kind],
-            )
-            for kind in settings.connectivity
-        ],
-        ignore_index=True,
-    )
-    return features, qc, roi_qc
+    needed = settings.partial_min_dof_per_roi * len(names)
+    qc["partial_missing_reason"] = ""
+    if "partial correlation" in settings.connectivity and qc["degrees_of_freedom"] < (
+        needed
+    ):
+        qc["partial_missing_reason"] = (
+            f"{qc['degrees_of_freedom']} temporal degrees of freedom for "
+            f"{len(names)} ROIs; partial correlation needs {needed:g} "
+            "(fmri.partial_min_dof_per_roi)"
+        )
+    tables = []
+    for kind in settings.connectivity:
+        matrix = fisher_z(connectivity_matrix(signals.to_numpy(), kind))
+        if kind == "partial correlation" and qc["partial_missing_reason"]:
+            matrix = np.full_like(matrix, np.nan)
+        tables.append(edge_table(matrix, names, FEATURE[kind]))
+    return pd.concat(tables, ignore_index=True), qc, roi_qc
 
 
 def recording_features(recording, settings=None, space=None):

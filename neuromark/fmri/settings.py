@@ -58,6 +58,13 @@ class DenoisingSettings(StrictModel):
         description="Censor volumes with standardised DVARS above this; null "
         "to ignore DVARS.",
     )
+    censor_motion_outliers: bool = Field(
+        False,
+        description="Also censor the volumes fMRIPrep flags in its "
+        "motion_outlier_XX columns (its own FD/DVARS thresholds). Volumes "
+        "flagged in non_steady_state_outlier_XX are always censored, as "
+        "nilearn's load_confounds does.",
+    )
     min_segment: int = Field(
         5,
         ge=1,
@@ -126,6 +133,14 @@ class FMRISettings(StrictModel):
         ("correlation", "partial correlation"),
         min_length=1,
         description="Per-run connectivity kinds, reported as Fisher z (features fc and "
-        "fc_partial). Tangent-space connectivity needs a group reference and is "
-        "fitted inside the prediction's cross-validation instead.",
+        "fc_partial; partial correlation from the Ledoit-Wolf covariance). "
+        "Tangent-space connectivity needs a group reference and is fitted "
+        "inside the prediction's cross-validation instead.",
+    )
+    partial_min_dof_per_roi: float = Field(
+        5.0,
+        gt=0,
+        description="Partial correlation needs at least this many temporal "
+        "degrees of freedom (after censoring and regression) per ROI; below, "
+        "its edges are missing and fmri_qc.tsv says why.",
     )
