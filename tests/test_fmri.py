@@ -1,5 +1,6 @@
 """fMRI ROI signals, denoising and connectivity against references and truths."""
 
+import json
 import logging
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from neuromark.fmri import (
     read_atlas,
     roi_signals,
     run_features,
+    select_confounds,
 )
 from neuromark.fmri.settings import DenoisingSettings
 from neuromark.simulation import mni_grid, read_ground_truth, simulate_study
@@ -94,9 +96,9 @@ def test_correlation_equals_numpy_and_nilearn_on_nitime_data(nitime_series):
     ).fit_transform([signals])[0]
     np.testing.assert_allclose(ours, nilearn, atol=1e-10)
     # partial correlation: nilearn's default estimator (Ledoit-Wolf shrinkage)
-    partial = ConnectivityMeasure(kind="partial correlation").fit_transform(
-        [signals]
-    )[0]
+    partial = ConnectivityMeasure(kind="partial correlation").fit_transform([signals])[
+        0
+    ]
     np.testing.assert_allclose(
         connectivity_matrix(signals, "partial correlation"), partial, atol=1e-6
     )
@@ -198,6 +200,46 @@ def test_non_steady_state_and_motion_outlier_volumes_are_censored():
     assert np.flatnonzero(~keep).tolist() == [0, 1, 6]
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["test_desc-confounds_regressors", "test-v21_desc-confounds_timeseries"],
+)
+@pytest.mark.parametrize("mode", ["anat_combined", "anat_separated"])
+@pytest.mark.parametrize("n_components", [2, 5])
+def test_compcor_columns_equal_nilearn_on_its_fmriprep_files(name, mode, n_components):
+    """The columns chosen by the JSON's Mask, on both fMRIPrep naming schemes."""
+    import nilearn.interfaces.fmriprep as fmriprep
+    from nilearn.interfaces.fmriprep.load_confounds_compcor import find_compcor
+
+    from neuromark.fmri.denoise import compcor_columns
+    from neuromark.io.checks import read_confounds
+
+    table = read_confounds(Path(fmriprep.__file__).parent / "data" / f"{name}.tsv")
+    metadata = table.attrs["metadata"]
+    ours = compcor_columns(metadata, mode, n_components, None)
+    assert ours == find_compcor(metadata, mode, n_components)
+    assert set(ours) <= set(table.columns)
+    settings = DenoisingSettings(compcor=n_components, compcor_mode=mode)
+    regressors = select_confounds(table, settings, Path(name))
+    np.testing.assert_allclose(regressors[:, -len(ours) :], table[ours].to_numpy())
+
+
+def test_compcor_without_its_json_is_refused(tmp_path):
+    from neuromark.io.checks import read_confounds
+
+    path = tmp_path / "sub-01_desc-confounds_timeseries.tsv"
+    columns = confound_columns(DenoisingSettings(compcor=0))
+    pd.DataFrame(np.ones((10, len(columns))), columns=columns).assign(
+        a_comp_cor_00=1.0
+    ).to_csv(path, sep="\t", index=False)
+    table = read_confounds(path)
+    assert table.attrs["metadata"] is None
+    with pytest.raises(DataFileError, match="CompCor needs the confounds JSON"):
+        select_confounds(table, DenoisingSettings(), path)
+    # without CompCor the JSON is not needed
+    assert select_confounds(table, DenoisingSettings(compcor=0), path).shape[1] == 24
+
+
 @pytest.fixture(scope="module")
 def planted_run(tmp_path_factory):
     root = simulate_study(
@@ -276,11 +318,13 @@ def test_nibabel_functional_runs_and_reports_coverage(tmp_path, caplog):
     bold = Path(data_path) / "functional.nii"
     n = nib.load(bold).shape[3]
     rng = np.random.default_rng(2)
-    columns = confound_columns(DenoisingSettings())
+    metadata = {f"a_comp_cor_{k:02d}": {"Mask": "combined"} for k in range(5)}
+    columns = confound_columns(DenoisingSettings(), metadata)
     confounds = pd.DataFrame(rng.normal(0, 0.01, (n, len(columns))), columns=columns)
     confounds["framewise_displacement"] = 0.05
     path = tmp_path / "confounds.tsv"
     confounds.to_csv(path, sep="\t", index=False)
+    path.with_suffix(".json").write_text(json.dumps(metadata))
     img, mask, table, tr = load_run(bold, confounds=path)  # mask computed from the EPI
     assert tr == 2.0 and mask.any()
     labels, qc = read_atlas().label_image(img.shape[:3], img.affine, mask)

@@ -5,6 +5,8 @@ ROI mean signals rather than to every voxel: the mean of cleaned voxels equals
 the cleaned mean, at a fraction of the cost (nilearn's label maskers do the same).
 """
 
+from pathlib import Path
+
 import numpy as np
 
 from ..exceptions import DataFileError
@@ -24,13 +26,77 @@ def _expand(names, full):
     ]
 
 
-def confound_columns(settings):
+# CompCor decompositions of each mode: (column prefix, JSON Mask or None), in
+# nilearn's order; fMRIPrep < 21 names every anatomical component a_comp_cor
+# and tells them apart by Mask, later versions name them w_/c_comp_cor
+COMPCOR_SOURCES = {
+    "anat_combined": [("a", "combined")],
+    "anat_separated": [("a", "WM"), ("a", "CSF"), ("w", None), ("c", None)],
+}
+
+
+def compcor_columns(metadata, mode, n_components, source):
+    """CompCor columns of a mode, chosen by the confounds JSON (as nilearn).
+
+    Parameters
+    ----------
+    metadata : dict | None
+        The confounds JSON (``{"a_comp_cor_00": {"Mask": "CSF", ...}}``).
+    mode : "anat_combined" | "anat_separated"
+        Top components of the combined mask, or of the WM and CSF masks.
+    n_components : int
+        Components per mask.
+    source : pathlib.Path
+        The confounds file, for error messages.
+
+    Returns
+    -------
+    columns : list of str
+
+    Raises
+    ------
+    DataFileError
+        Without a JSON, or when no component of the mode is listed: the
+        columns' order alone does not say which mask they come from.
+    """
+    if n_components == 0:
+        return []
+    source = source or Path("confounds")
+    if metadata is None:
+        raise DataFileError(
+            source,
+            "CompCor needs the confounds JSON next to this table (it says "
+            "which mask each component comes from); it is missing. Set "
+            "fmri.denoising.compcor: 0 to denoise without CompCor",
+        )
+    columns = []
+    for prefix, mask in COMPCOR_SOURCES[mode]:
+        names = sorted(
+            (name for name in metadata if name.startswith(f"{prefix}_comp_cor_")),
+            key=lambda name: int(name.rsplit("_", 1)[1]),  # 99 before 100
+        )
+        if mask is not None:
+            names = [n for n in names if metadata[n].get("Mask") == mask]
+        columns += names[:n_components]
+    if not columns:
+        raise DataFileError(
+            source,
+            f"the confounds JSON lists no CompCor component for {mode}",
+        )
+    return columns
+
+
+def confound_columns(settings, metadata=None, source=None):
     """Names of the confound columns a denoising strategy regresses out.
 
     Parameters
     ----------
     settings : DenoisingSettings
         The strategy.
+    metadata : dict | None
+        The confounds JSON, which CompCor needs (:func:`compcor_columns`).
+    source : pathlib.Path | None
+        The confounds file, for error messages.
 
     Returns
     -------
@@ -44,7 +110,9 @@ def confound_columns(settings):
         columns += _expand(["white_matter", "csf"], settings.wm_csf == "full")
     if settings.global_signal != "none":
         columns += _expand(["global_signal"], settings.global_signal == "full")
-    columns += [f"a_comp_cor_{k:02d}" for k in range(settings.compcor)]
+    columns += compcor_columns(
+        metadata, settings.compcor_mode, settings.compcor, source
+    )
     return columns
 
 
@@ -54,7 +122,8 @@ def select_confounds(confounds, settings, source):
     Parameters
     ----------
     confounds : pandas.DataFrame
-        fMRIPrep confounds table (one row per volume).
+        fMRIPrep confounds table (one row per volume), with the confounds
+        JSON in ``attrs["metadata"]`` (:func:`~neuromark.io.read_confounds`).
     settings : DenoisingSettings
         The strategy.
     source : pathlib.Path
@@ -66,7 +135,7 @@ def select_confounds(confounds, settings, source):
         The undefined first row of derivative columns (``n/a``) takes the
         second row's value (nilearn's ``load_confounds`` convention).
     """
-    columns = confound_columns(settings)
+    columns = confound_columns(settings, confounds.attrs.get("metadata"), source)
     missing = [c for c in columns if c not in confounds.columns]
     if missing:
         raise DataFileError(

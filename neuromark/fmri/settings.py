@@ -31,8 +31,15 @@ class DenoisingSettings(StrictModel):
     compcor: int = Field(
         5,
         ge=0,
-        description="Number of anatomical CompCor components (a_comp_cor_00...) "
-        "regressed out (Behzadi et al. 2007); 0 for none.",
+        description="Number of anatomical CompCor components regressed out "
+        "(Behzadi et al. 2007), chosen by the Mask of each component in the "
+        "confounds JSON (as nilearn's load_confounds); 0 for none.",
+    )
+    compcor_mode: Literal["anat_combined", "anat_separated"] = Field(
+        "anat_combined",
+        description="anat_combined: the top components of the combined WM+CSF "
+        "mask; anat_separated: the top ones of the WM mask and of the CSF mask "
+        "(twice as many regressors).",
     )
     high_pass: float | None = Field(
         0.008,

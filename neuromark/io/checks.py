@@ -259,7 +259,9 @@ def read_confounds(path):
     Returns
     -------
     confounds : pandas.DataFrame
-        One row per volume; ``n/a`` read as NaN.
+        One row per volume; ``n/a`` read as NaN. ``attrs["metadata"]`` holds
+        the JSON next to it (each CompCor component's ``Mask``...), or
+        ``None`` when there is none; ``attrs["source"]`` the path.
     """
     try:
         table = pd.read_csv(path, sep="\t", na_values=["n/a"])
@@ -269,6 +271,9 @@ def read_confounds(path):
         ) from None
     if table.empty:
         raise DataFileError(path, "confounds table has no rows")
+    sidecar = Path(path).with_suffix(".json")
+    table.attrs["metadata"] = read_sidecar(sidecar) if sidecar.is_file() else None
+    table.attrs["source"] = str(path)
     return table
 
 

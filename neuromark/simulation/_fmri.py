@@ -237,8 +237,9 @@ def simulate_bold(
     bold : ndarray of float32, shape mask.shape + (n_volumes,)
         The BOLD series.
     confounds : pandas.DataFrame
-        fMRIPrep-style confounds, one row per volume; ``attrs["compcor_masks"]``
-        gives each ``a_comp_cor`` column's mask (CSF, WM, combined).
+        fMRIPrep-style confounds, one row per volume; ``attrs["metadata"]``
+        is its JSON, with each ``a_comp_cor`` column's ``Mask`` (CSF, WM,
+        combined).
     latent : ndarray, shape (n_volumes, n_rois)
         The latent ROI signals (percent signal change units).
     """
@@ -315,8 +316,10 @@ def simulate_bold(
     columns["dvars"] = dvars
     columns["std_dvars"] = dvars / np.nanmedian(dvars)
     confounds = pd.DataFrame(columns)
-    confounds.attrs["compcor_masks"] = {
-        f"a_comp_cor_{k:02d}": mask_name for k, mask_name in enumerate(masks)
+    # fMRIPrep's confounds JSON: which mask each CompCor component comes from
+    confounds.attrs["metadata"] = {
+        f"a_comp_cor_{k:02d}": {"Method": "aCompCor", "Mask": mask, "Retained": True}
+        for k, mask in enumerate(masks)
     }
     return bold, confounds, latent
 

@@ -345,13 +345,9 @@ def _write_fmri(
         na_rep="n/a",
     )
     # fMRIPrep's metadata of CompCor components (read by nilearn's load_confounds)
-    metadata = {
-        name: {"Method": "aCompCor", "Mask": mask_name, "Retained": True}
-        for name, mask_name in confounds.attrs["compcor_masks"].items()
-    }
     (
         folder / _bids_name(pid, session, task, "desc-confounds_timeseries.json")
-    ).write_text(json.dumps(metadata, indent=1))
+    ).write_text(json.dumps(confounds.attrs["metadata"], indent=1))
     return np.corrcoef(latent.T)
 
 
