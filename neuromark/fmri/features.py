@@ -195,6 +195,7 @@ def run_signals(
             .astype(bool)
             .sum()
         ),
+        "fraction_censored": round(1 - float(keep.mean()), 4),
         "kept_seconds": float(kept_seconds),
         "mean_fd": float(fd.mean()) if len(fd) else np.nan,
         "fd_source": fd_source,

@@ -264,9 +264,7 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
             extras = [extra for _, (_, _, extra) in results]
             tables.update(_modality_tables(modality, extra_name, qcs, extras))
         if features:
-            tables.update(
-                _feature_tables(features, study, config, tables.get("eeg_qc"))
-            )
+            tables.update(_feature_tables(features, study, config, tables))
         if "stats" in steps and "features_long" in tables:
             with timer("stats"), _group_step("stats", errors, config.on_error):
                 tables.update(
@@ -563,27 +561,41 @@ def _modality_tables(modality, extra_name, qcs, extras):
     return {f"{modality}_qc": qc, extra_name: extra}
 
 
-def _feature_tables(features, study, config, eeg_qc=None):
+# per-session QC carried into the wide table (statistics may adjust for them;
+# the qc_ prefix keeps them out of the markers models are offered)
+WIDE_QC = {
+    "eeg_qc": ("n_epochs",),
+    "fmri_qc": ("mean_fd", "fraction_censored", "degrees_of_freedom"),
+}
+
+
+def _feature_tables(features, study, config, qc_tables):
     """Build the long and wide feature tables of every modality.
 
-    The wide table also carries every EEG session's clean-epoch count
-    (``qc_eeg_n_epochs_pre``/``_post``), which statistics may adjust for;
-    the ``qc_`` prefix keeps it out of the markers models are offered.
+    The wide table also carries, per session, the QC of :data:`WIDE_QC`
+    (``qc_eeg_n_epochs_pre``, ``qc_fmri_mean_fd_post``...; the mean over a
+    session's runs).
     """
     long = sort_long(pd.concat(features, ignore_index=True))
     sessions = (config.sessions.pre, config.sessions.post)
     wide = to_wide(
         long, sessions=sessions, participants=list(study.participants["participant_id"])
     )
-    if eeg_qc is not None and "n_epochs" in eeg_qc:
-        counts = eeg_qc.pivot_table(
-            index="participant_id", columns="session", values="n_epochs"
-        )
-        for label, suffix in zip(sessions, ("pre", "post")):
-            if label in counts:
-                wide[f"qc_eeg_n_epochs_{suffix}"] = (
-                    wide["participant_id"].map(counts[label]).astype("Int64")
-                )
+    for table_name, fields in WIDE_QC.items():
+        qc = qc_tables.get(table_name)
+        modality = table_name.removesuffix("_qc")
+        for field in fields:
+            if qc is None or field not in qc:
+                continue
+            values = qc.assign(**{field: pd.to_numeric(qc[field], errors="coerce")})
+            per_session = values.pivot_table(
+                index="participant_id", columns="session", values=field
+            )
+            for label, suffix in zip(sessions, ("pre", "post")):
+                if label in per_session:
+                    wide[f"qc_{modality}_{field}_{suffix}"] = wide[
+                        "participant_id"
+                    ].map(per_session[label])
     return {"features_long": long, "features_wide": wide}
 
 
