@@ -66,6 +66,10 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     for column in ("fraction_censored", "degrees_of_freedom"):
         assert wide[f"qc_fmri_{column}_pre"].notna().all()
     assert wide["qc_eeg_n_epochs_pre"].notna().all()
+    # QC-FC of every fc edge and session, summarised in the report
+    qcfc = pd.read_csv(out / "fmri_qcfc.tsv", sep="\t")
+    assert set(qcfc["session"]) == {"pre", "post"}
+    assert len(qcfc) == 2 * 21 and (qcfc["distance_mm"] > 0).all()
     report = (out / "report.html").read_text()
     assert report.count("data:image/png;base64,") == 5  # EEG: 2, fMRI: 3
     for section in (
@@ -84,6 +88,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     ):
         assert f"<h2>{section}" in report
     assert "http" not in report  # self-contained, opens offline
+    assert "QC-FC (Parkes et al. 2018)" in report
     # one responder per arm: a responder comparison would be meaningless
     assert not (out / "stats_responders.tsv").exists()
     prepost = pd.read_csv(out / "stats_prepost.tsv", sep="\t")

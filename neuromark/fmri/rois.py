@@ -67,6 +67,11 @@ class SphereAtlas:
         """ROI names, in order of first appearance."""
         return list(dict.fromkeys(self.table["label"]))
 
+    def centres(self):
+        """ROI centres (MNI mm): the mean centre of each label's spheres."""
+        means = self.table.groupby("label", sort=False)[["x", "y", "z"]].mean()
+        return {label: means.loc[label].to_numpy(float) for label in self.labels}
+
     def label_image(self, shape, affine, mask, *, min_voxels=1, min_coverage=0.5):
         """Label array on a grid (0 = background, k + 1 = ROI k) and its QC.
 
@@ -160,6 +165,18 @@ class ImageAtlas:
     def labels(self):
         """ROI names, in lookup order."""
         return list(self.lookup["label"])
+
+    def centres(self):
+        """ROI centres (mm): the centre of mass of each label's voxels."""
+        data = np.asarray(self.image.dataobj).astype(int)
+        out = {}
+        for label, index in zip(self.labels, self.lookup["index"]):
+            voxels = np.argwhere(data == index)
+            if len(voxels):
+                out[label] = nib.affines.apply_affine(
+                    self.image.affine, voxels.mean(axis=0)
+                )
+        return out
 
     def label_image(self, shape, affine, mask, *, min_voxels=1, min_coverage=0.5):
         """Resample the labels to the grid (nearest neighbour) and report coverage.

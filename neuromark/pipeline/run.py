@@ -53,6 +53,7 @@ from ..exceptions import NeuromarkError
 from ..features import column_name, sort_long, to_wide
 from ..fmri import read_atlas
 from ..fmri import recording_features as fmri_features
+from ..fmri.qcfc import qc_fc
 from ..io import check_participant_id, check_recording, discover_study
 from ..report import write_report
 from ..report.eeg import eeg_sections
@@ -265,6 +266,9 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
             tables.update(_modality_tables(modality, extra_name, qcs, extras))
         if features:
             tables.update(_feature_tables(features, study, config, tables))
+        if "fmri_qc" in tables and "features_wide" in tables:
+            atlas = read_atlas(config.fmri.rois.atlas, config.fmri.rois.labels)
+            tables["fmri_qcfc"] = qc_fc(tables["features_wide"], atlas.centres())
         if "stats" in steps and "features_long" in tables:
             with timer("stats"), _group_step("stats", errors, config.on_error):
                 tables.update(

@@ -186,6 +186,7 @@ def fmri_sections(tables, participants, atlas, *, sessions=("pre", "post")):
     -------
     sections : list of (str, str)
     """
+    from ..fmri.qcfc import qc_fc_summary
     from ..fmri.rois import SphereAtlas
     from .html import figure_html, table_html
 
@@ -226,8 +227,20 @@ def fmri_sections(tables, participants, atlas, *, sessions=("pre", "post")):
                 "Mean PAG-ACC-PFC connectivity (Fisher z) before and after "
                 "treatment, per intervention (sagittal glass brain).",
             )
+    qcfc = ""
+    if "fmri_qcfc" in tables:
+        summary = qc_fc_summary(tables["fmri_qcfc"]).round(3)
+        qcfc = (
+            "<p class='note'>QC-FC (Parkes et al. 2018): per session, the "
+            "correlation across participants between each edge's connectivity "
+            "and the run's mean framewise displacement. With motion removed, "
+            "about 5 % of edges are significant by chance and QC-FC does not "
+            "depend on the distance between the ROIs (a negative "
+            "distance_dependence means short edges carry motion). Per edge: "
+            "fmri_qcfc.tsv.</p>" + table_html(summary)
+        )
     return [
-        ("fMRI quality control", table_html(run_qc)),
+        ("fMRI quality control", table_html(run_qc) + qcfc),
         ("ROI coverage", table_html(coverage)),
         ("PAG-ACC-PFC connectivity", figures),
     ]
