@@ -224,6 +224,32 @@ def test_compcor_columns_equal_nilearn_on_its_fmriprep_files(name, mode, n_compo
     np.testing.assert_allclose(regressors[:, -len(ours) :], table[ours].to_numpy())
 
 
+def test_physiological_regressors_are_used_when_present():
+    from neuromark.fmri.denoise import physio_columns
+
+    n = 30
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame(
+        {
+            "trans_x": rng.standard_normal(n),
+            "rot_x": rng.standard_normal(n),
+            "retroicor_card_sin1": rng.standard_normal(n),
+            "RVT": rng.standard_normal(n),
+            "csf": rng.standard_normal(n),
+        }
+    )
+    assert physio_columns(table) == ["retroicor_card_sin1", "RVT"]
+    settings = DenoisingSettings(motion="none", wm_csf="basic", compcor=0, physio=True)
+    table["white_matter"] = rng.standard_normal(n)
+    regressors = select_confounds(table, settings, Path("c.tsv"))
+    np.testing.assert_allclose(
+        regressors,
+        table[["white_matter", "csf", "retroicor_card_sin1", "RVT"]].to_numpy(),
+    )
+    off = settings.model_copy(update={"physio": False})
+    assert select_confounds(table, off, Path("c.tsv")).shape[1] == 2
+
+
 def test_compcor_without_its_json_is_refused(tmp_path):
     from neuromark.io.checks import read_confounds
 

@@ -89,6 +89,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
         assert f"<h2>{section}" in report
     assert "http" not in report  # self-contained, opens offline
     assert "QC-FC (Parkes et al. 2018)" in report
+    assert "12 of 12 runs have no physiological regressors" in report
     # one responder per arm: a responder comparison would be meaningless
     assert not (out / "stats_responders.tsv").exists()
     prepost = pd.read_csv(out / "stats_prepost.tsv", sep="\t")

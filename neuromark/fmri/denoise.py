@@ -116,6 +116,23 @@ def confound_columns(settings, metadata=None, source=None):
     return columns
 
 
+PHYSIO_PREFIXES = (
+    "retroicor",
+    "cardiac",
+    "respiratory",
+    "resp_",
+    "card_",
+    "rvt",
+    "hrv",
+    "physio",
+)
+
+
+def physio_columns(confounds):
+    """Physiological noise regressors of a confounds table (RETROICOR, RVT...)."""
+    return [c for c in confounds.columns if c.lower().startswith(PHYSIO_PREFIXES)]
+
+
 def select_confounds(confounds, settings, source):
     """Regressor matrix of a strategy, with clear errors for missing or NaN columns.
 
@@ -136,6 +153,8 @@ def select_confounds(confounds, settings, source):
         second row's value (nilearn's ``load_confounds`` convention).
     """
     columns = confound_columns(settings, confounds.attrs.get("metadata"), source)
+    if settings.physio:
+        columns += physio_columns(confounds)
     missing = [c for c in columns if c not in confounds.columns]
     if missing:
         raise DataFileError(

@@ -20,6 +20,7 @@ from .denoise import (
     clean_signals,
     degrees_of_freedom,
     framewise_displacement,
+    physio_columns,
     select_confounds,
 )
 from .rois import read_atlas
@@ -202,6 +203,9 @@ def run_signals(
         "fd_threshold": denoising.fd_threshold,
         "std_dvars_threshold": denoising.std_dvars_threshold,
         "n_regressors": int(regressors.shape[1]),
+        "n_physio_regressors": len(physio_columns(confounds))
+        if denoising.physio
+        else 0,
         "degrees_of_freedom": dof,
         "rois_used": ";".join(names),
         "rois_excluded": ";".join(roi_qc.loc[~used, "roi"]),

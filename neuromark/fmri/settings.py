@@ -65,6 +65,15 @@ class DenoisingSettings(StrictModel):
         description="Censor volumes with standardised DVARS above this; null "
         "to ignore DVARS.",
     )
+    physio: bool = Field(
+        True,
+        description="Regress out physiological noise regressors when the "
+        "confounds table has them (columns starting with retroicor, cardiac, "
+        "respiratory, resp_, card_, rvt, hrv or physio, as RETROICOR/PhysIO "
+        "tools write them): the PAG sits next to pulsating CSF. Runs without "
+        "them are counted in the report, whose PAG edges are then not "
+        "protected from cardiac and respiratory noise.",
+    )
     censor_motion_outliers: bool = Field(
         False,
         description="Also censor the volumes fMRIPrep flags in its "

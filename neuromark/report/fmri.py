@@ -228,9 +228,17 @@ def fmri_sections(tables, participants, atlas, *, sessions=("pre", "post")):
                 "treatment, per intervention (sagittal glass brain).",
             )
     qcfc = ""
+    physio = tables["fmri_qc"].get("n_physio_regressors")
+    if physio is not None and (physio == 0).any():
+        qcfc += (
+            f"<p class='note'>{int((physio == 0).sum())} of {len(physio)} runs "
+            "have no physiological regressors (RETROICOR, RVT...) in their "
+            "confounds: their PAG edges are not protected from cardiac and "
+            "respiratory noise, which is strongest next to the aqueduct.</p>"
+        )
     if "fmri_qcfc" in tables:
         summary = qc_fc_summary(tables["fmri_qcfc"]).round(3)
-        qcfc = (
+        qcfc += (
             "<p class='note'>QC-FC (Parkes et al. 2018): per session, the "
             "correlation across participants between each edge's connectivity "
             "and the run's mean framewise displacement. With motion removed, "
