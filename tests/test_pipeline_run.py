@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from neuromark import __version__
-from neuromark.exceptions import NeuromarkError, OutputError
+from neuromark.cli import main
+from neuromark.exceptions import ConfigError, NeuromarkError, OutputError
 from neuromark.pipeline import make_config, run_pipeline
 from neuromark.utils._files import file_sha256
 
@@ -156,14 +157,20 @@ def test_output_dir_that_is_a_file(study_root, tmp_path):
     assert target.read_text() == "not a folder"
 
 
-def test_steps_can_be_limited(study_root, tmp_path):
+def test_steps_can_be_limited(study_root, tmp_path, capsys):
     result = run_pipeline(
         make_config(bids_root=study_root, output_dir=tmp_path / "o"), steps=["discover"]
     )
     assert result["recordings"].empty
     assert not (tmp_path / "o/recordings.tsv").exists()
-    with pytest.raises(ValueError, match="Unknown step"):
+    with pytest.raises(ConfigError, match="unknown step"):
         run_pipeline(
             make_config(bids_root=study_root, output_dir=tmp_path / "o"),
             steps=["features"],
         )
+    # the command line gives one line, with the nearest step
+    config = tmp_path / "c.yaml"
+    config.write_text(f"bids_root: {study_root}\noutput_dir: {tmp_path / 'o'}\n")
+    assert main(["run", str(config), "--steps", "eegg"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "Did you mean 'eeg'?" in error

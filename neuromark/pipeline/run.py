@@ -49,7 +49,7 @@ from joblib import Parallel, delayed
 from .. import __version__
 from ..eeg import recording_features as eeg_features
 from ..eeg.comparability import compare_sessions
-from ..exceptions import NeuromarkError
+from ..exceptions import ConfigError, NeuromarkError
 from ..features import column_name, sort_long, to_wide
 from ..fmri import read_atlas
 from ..fmri import recording_features as fmri_features
@@ -182,7 +182,10 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
     steps = list(STEPS if steps is None else steps)
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
-        raise ValueError(f"Unknown step(s) {unknown}; available: {list(STEPS)}")
+        raise ConfigError(
+            f"unknown step(s) {unknown}; available: {list(STEPS)}"
+            f"{suggest(unknown[0], STEPS)}"
+        )
     if participant is not None:
         participant = check_participant_id(participant, source="--participant")
     check_output_location(
