@@ -90,6 +90,35 @@ def test_an_arm_without_values_is_left_out_of_the_ancova():
     assert np.isfinite(rows[0]["d"]) and rows[0]["n_control"] == 25
 
 
+def test_motion_change_is_adjusted_for_like_statsmodels():
+    """A treatment that makes people lie stiller changes FC through motion only."""
+    import statsmodels.formula.api as smf
+
+    rng = np.random.default_rng(8)
+    n = 40
+    arms = np.repeat(["TENS", "sham"], n)
+    delta_fd = rng.normal(0, 0.05, 2 * n) - 0.1 * (arms == "TENS")
+    pre = rng.normal(0.3, 0.1, 2 * n)
+    post = pre + 2.0 * delta_fd + rng.normal(0, 0.05, 2 * n)  # no treatment effect
+    naive = ancova(pre, post, arms, control="sham")[0]
+    assert naive["p"] < 0.01  # motion passed off as a treatment effect
+    adjusted = ancova(
+        pre, post, arms, control="sham", covariates={"delta_mean_fd": delta_fd}
+    )[0]
+    data = pd.DataFrame({"pre": pre, "post": post, "arm": arms, "dfd": delta_fd})
+    fit = smf.ols("post ~ pre + C(arm, Treatment('sham')) + dfd", data=data).fit()
+    term = "C(arm, Treatment('sham'))[T.TENS]"
+    assert adjusted["estimate"] == pytest.approx(fit.params[term], rel=1e-10)
+    assert adjusted["p"] == pytest.approx(fit.pvalues[term], rel=1e-8)
+    assert adjusted["ci_low"] < 0 < adjusted["ci_high"]
+    # treatment_effects passes a modality's covariates to its features only
+    long, participants = _trial(effect=0.0, seed=4)
+    ids = participants["participant_id"]
+    covariates = {"fmri": {"delta_mean_fd": pd.Series(0.0, index=ids)}}
+    results = treatment_effects(long, participants, covariates=covariates)
+    assert (results["covariates"] == "").all()  # the EEG features: none
+
+
 def test_planted_arm_by_time_effect_is_found_and_drift_is_not():
     long, participants = _trial(effect=1.2, seed=1)
     results = treatment_effects(long, participants).set_index(

@@ -274,9 +274,7 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
             tables["fmri_qcfc"] = qc_fc(tables["features_wide"], atlas.centres())
         if "stats" in steps and "features_long" in tables:
             with timer("stats"), _group_step("stats", errors, config.on_error):
-                tables.update(
-                    _stats_tables(tables["features_long"], study, config, n_jobs)
-                )
+                tables.update(_stats_tables(tables, study, config, n_jobs))
         if "predict" in steps and "features_wide" in tables:
             with timer("predict"), _group_step("predict", errors, config.on_error):
                 tables.update(
@@ -434,7 +432,16 @@ def _summary(study, errors):
     return summary
 
 
-def _stats_tables(long, study, config, n_jobs):
+def _motion_covariates(wide, config):
+    """Change of mean FD per participant, for the fMRI treatment effects."""
+    columns = ("qc_fmri_mean_fd_pre", "qc_fmri_mean_fd_post")
+    if not config.stats.motion_covariate or not set(columns) <= set(wide):
+        return {}
+    change = wide.set_index("participant_id")
+    return {"fmri": {"delta_mean_fd": change[columns[1]] - change[columns[0]]}}
+
+
+def _stats_tables(tables, study, config, n_jobs):
     """Treatment, pre/post, responder and reliability statistics."""
     from ..stats import (
         prepost_statistics,
@@ -443,11 +450,16 @@ def _stats_tables(long, study, config, n_jobs):
         treatment_effects,
     )
 
+    long = tables["features_long"]
     kwargs = {"sessions": (config.sessions.pre, config.sessions.post)}
     seeded = kwargs | {"random_state": config.random_state}
     out = {
         "stats_treatment": treatment_effects(
-            long, study.participants, config.stats, **kwargs
+            long,
+            study.participants,
+            config.stats,
+            covariates=_motion_covariates(tables["features_wide"], config),
+            **kwargs,
         ),
         "stats_prepost": prepost_statistics(
             long, study.participants, config.stats, **seeded

@@ -37,6 +37,12 @@ class StatsSettings(StrictModel):
         "control arm with Benjamini-Hochberg inside the family. Every other "
         "feature is exploratory, under a two-stage FDR across marker groups.",
     )
+    motion_covariate: bool = Field(
+        True,
+        description="fMRI treatment effects (ANCOVA) also adjust for the "
+        "change in mean framewise displacement (post - pre): a treatment that "
+        "changes how still people lie would otherwise change connectivity.",
+    )
     fdr_level: float = Field(
         0.05,
         gt=0,

@@ -30,11 +30,12 @@ def control_arm(interventions, control_arms):
     return None
 
 
-def ancova(pre, post, arms, *, control, sites=None, confidence=0.95):
+def ancova(pre, post, arms, *, control, sites=None, covariates=None, confidence=0.95):
     """Estimate every active arm's adjusted difference from the control at post.
 
-    Fits ``post ~ pre + arm [+ site]`` by ordinary least squares on all arms
-    (one residual variance) and reads one contrast per active arm.
+    Fits ``post ~ pre + arm [+ site] [+ covariates]`` by ordinary least
+    squares on all arms (one residual variance) and reads one contrast per
+    active arm.
 
     Parameters
     ----------
@@ -46,6 +47,9 @@ def ancova(pre, post, arms, *, control, sites=None, confidence=0.95):
         The reference arm.
     sites : array-like | None
         Site of each participant, adjusted for when there are several.
+    covariates : dict of str to array-like | None
+        Further numeric covariates per participant (e.g. the change in mean
+        framewise displacement); participants missing one are left out.
     confidence : float
         Level of the intervals.
 
@@ -62,8 +66,14 @@ def ancova(pre, post, arms, *, control, sites=None, confidence=0.95):
 
     pre, post = np.asarray(pre, float), np.asarray(post, float)
     arms = np.asarray(arms, dtype=object)
+    covariates = {
+        name: np.asarray(values, float) for name, values in (covariates or {}).items()
+    }
     keep = np.isfinite(pre) & np.isfinite(post)
+    for values in covariates.values():
+        keep &= np.isfinite(values)
     pre, post, arms = pre[keep], post[keep], arms[keep]
+    covariates = {name: values[keep] for name, values in covariates.items()}
     counts = pd.Series(arms).value_counts()
     active = [a for a in sorted(counts.index) if a != control and counts[a] >= 2]
     if counts.get(control, 0) < 2 or not active:
@@ -72,13 +82,16 @@ def ancova(pre, post, arms, *, control, sites=None, confidence=0.95):
     pre, post, arms = pre[used], post[used], arms[used]
     columns = {"const": np.ones(len(pre)), "pre": pre - pre.mean()}
     columns |= {arm: (arms == arm).astype(float) for arm in active}
+    for name, values in covariates.items():
+        columns[name] = values[used] - values[used].mean()
     if sites is not None:
         site = np.asarray(sites, dtype=object)[keep][used].astype(str)
         for level in sorted(set(site))[1:]:
             columns[f"site[{level}]"] = (site == level).astype(float)
     design = pd.DataFrame(columns)
-    if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
-        design = design.loc[:, ~design.columns.str.startswith("site[")]
+    for optional in ("site[", *covariates):  # dropped when they are collinear
+        if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
+            design = design.loc[:, ~design.columns.str.startswith(optional)]
     if np.linalg.matrix_rank(design.to_numpy()) < design.shape[1]:
         return []  # e.g. a constant baseline (a peak height of 0 throughout)
     fit = sm.OLS(post, design).fit()
@@ -140,7 +153,9 @@ def add_family_inference(table, settings, *, p="p"):
     return table
 
 
-def treatment_effects(long, participants, settings=None, *, sessions=("pre", "post")):
+def treatment_effects(
+    long, participants, settings=None, *, sessions=("pre", "post"), covariates=None
+):
     """Arm x time effect of every feature against the control arm (ANCOVA).
 
     Parameters
@@ -153,17 +168,23 @@ def treatment_effects(long, participants, settings=None, *, sessions=("pre", "po
         Control arms, confirmatory family, FDR level, confidence.
     sessions : (str, str)
         Pre and post labels.
+    covariates : dict of str to dict of str to pandas.Series | None
+        Per modality, further covariates indexed by participant (e.g.
+        ``{"fmri": {"delta_mean_fd": ...}}``), added to that modality's
+        models.
 
     Returns
     -------
     results : pandas.DataFrame
         One row per active arm x feature: the columns of :func:`ancova`,
+        ``covariates`` (names of the further covariates, ``+``-joined),
         ``family``, ``q`` and ``significant``. Empty, with
         ``attrs["reason"]``, when the study has no control arm.
     """
     from .tables import feature_family, paired_table
 
     settings = settings or StatsSettings()
+    covariates = covariates if covariates is not None else {}
     info = participants.set_index("participant_id")
     control = control_arm(info["intervention"], settings.control_arms)
     if control is None:
@@ -179,15 +200,25 @@ def treatment_effects(long, participants, settings=None, *, sessions=("pre", "po
     rows = []
     for keys, group in pairs.groupby(level=KEYS, sort=True):
         ids = group.index.get_level_values("participant_id")
+        modality = dict(zip(KEYS, keys))["modality"]
+        extra = {
+            name: values.reindex(ids).to_numpy()
+            for name, values in covariates.get(modality, {}).items()
+        }
         for row in ancova(
             group["pre"].to_numpy(),
             group["post"].to_numpy(),
             info["intervention"].reindex(ids).to_numpy(),
             control=control,
             sites=None if sites is None else sites.reindex(ids).to_numpy(),
+            covariates=extra,
             confidence=settings.confidence,
         ):
-            rows.append(dict(zip(KEYS, keys)) | row)
+            rows.append(
+                dict(zip(KEYS, keys))
+                | row
+                | {"covariates": "+".join(extra) if extra else ""}
+            )
     if not rows:
         results = pd.DataFrame()
         results.attrs["reason"] = (
