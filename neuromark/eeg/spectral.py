@@ -194,7 +194,10 @@ def _fit_fooof(freqs, psd, freq_range, max_n_peaks, peak_width_limits, mode):
         aperiodic_mode=mode,
         verbose=False,
     )
-    group.fit(freqs, psd, list(freq_range))
+    # the knee model's optimiser tries knees that make log10 undefined: it
+    # rejects them itself, numpy need not warn
+    with np.errstate(invalid="ignore", divide="ignore"):
+        group.fit(freqs, psd, list(freq_range))
     aperiodic = group.get_params("aperiodic_params").reshape(len(psd), -1)
     peaks = np.asarray(group.get_params("peak_params"), dtype=float).reshape(-1, 4)
     return {
