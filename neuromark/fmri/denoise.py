@@ -177,6 +177,14 @@ def select_confounds(confounds, settings, source):
     return table.to_numpy()
 
 
+def flagged_volumes(confounds, prefixes):
+    """Volumes marked 1 in any one-hot outlier column with one of ``prefixes``."""
+    flags = [c for c in confounds.columns if c.startswith(tuple(prefixes))]
+    if not flags:
+        return np.zeros(len(confounds), dtype=bool)
+    return confounds[flags].fillna(0).to_numpy(float).sum(axis=1) > 0
+
+
 def censoring_mask(confounds, settings):
     """Volumes kept after motion censoring (scrubbing).
 
@@ -214,9 +222,7 @@ def censoring_mask(confounds, settings):
     prefixes = ("non_steady_state_outlier",) + (
         ("motion_outlier",) if settings.censor_motion_outliers else ()
     )
-    flags = [c for c in confounds.columns if c.startswith(prefixes)]
-    if flags:
-        bad |= confounds[flags].fillna(0).to_numpy(float).sum(axis=1) > 0
+    bad |= flagged_volumes(confounds, prefixes)
     keep = ~bad
     # drop short kept segments
     start = None

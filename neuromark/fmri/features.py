@@ -19,6 +19,7 @@ from .denoise import (
     censoring_mask,
     clean_signals,
     degrees_of_freedom,
+    flagged_volumes,
     framewise_displacement,
     physio_columns,
     select_confounds,
@@ -189,12 +190,7 @@ def run_signals(
         "n_volumes": int(len(keep)),
         "n_kept": int(keep.sum()),
         "n_non_steady_state": int(
-            confounds.filter(like="non_steady_state_outlier")
-            .fillna(0)
-            .to_numpy()
-            .sum(axis=1)
-            .astype(bool)
-            .sum()
+            flagged_volumes(confounds, ["non_steady_state_outlier"]).sum()
         ),
         "fraction_censored": round(1 - float(keep.mean()), 4),
         "kept_seconds": float(kept_seconds),
@@ -306,9 +302,10 @@ def run_features(img, mask, confounds, tr, settings=None, **kwargs):
         )
     tables = []
     for kind in settings.connectivity:
-        matrix = fisher_z(connectivity_matrix(signals.to_numpy(), kind))
         if kind == "partial correlation" and qc["partial_missing_reason"]:
-            matrix = np.full_like(matrix, np.nan)
+            matrix = np.full((len(names), len(names)), np.nan)
+        else:
+            matrix = fisher_z(connectivity_matrix(signals.to_numpy(), kind))
         tables.append(edge_table(matrix, names, FEATURE[kind]))
     return pd.concat(tables, ignore_index=True), qc, roi_qc
 
