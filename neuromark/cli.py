@@ -70,7 +70,7 @@ def _add_simulate(sub):
         "--fmri-volumes", type=int, default=120, help="BOLD volumes per run"
     )
     parser.add_argument(
-        "--fmri-resolution", type=float, default=4.0, help="BOLD voxel size (mm)"
+        "--fmri-resolution", type=float, default=3.0, help="BOLD voxel size (mm)"
     )
     parser.add_argument(
         "--missing-rate",

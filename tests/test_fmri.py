@@ -57,7 +57,7 @@ def test_roi_signals_equal_numpy_and_survive_a_round_trip():
 
 
 def test_sphere_coverage_on_coarse_and_fine_grids():
-    atlas = read_atlas(labels=["PAG", "DLPFC_L"])
+    atlas = read_atlas(labels=["PAG", "DLPFC_L"], pag="sphere3")
     for resolution, pag_voxels in ((2.0, 19), (4.0, 1)):
         mask, affine = mni_grid(resolution)
         _, qc = atlas.label_image(mask.shape, affine, mask)
@@ -360,7 +360,8 @@ def test_nibabel_functional_runs_and_reports_coverage(tmp_path, caplog):
         caplog.at_level(logging.WARNING, logger="neuromark"),
         pytest.raises(
             DataFileError,
-            match=r"fewer than two ROIs have a usable signal: PAG=0 voxels \(empty\)",
+            match=r"fewer than two ROIs have a usable signal: PAG=0 voxels "
+            r"\(empty: outside the field of view\)",
         ),
     ):
         run_features(
@@ -371,7 +372,9 @@ def test_nibabel_functional_runs_and_reports_coverage(tmp_path, caplog):
             FMRISettings(denoising={"min_remaining_seconds": 0}),
             source=bold,
         )
-    assert "ROI PAG has 0 brain voxel(s)" in caplog.text
+    assert "ROI PAG has 0 usable voxel(s) (needs 10: outside the field of view)" in (
+        caplog.text
+    )
 
 
 # ------------------------------------------------------------------ bad input
@@ -434,12 +437,13 @@ def test_bad_inputs_give_clear_errors(planted_run, tmp_path):
             "x": [0, 0, 0],
             "y": [-32, 38, 0],
             "z": [-10, 6, 300],
-            "radius_mm": [3, 6, 6],
+            "radius_mm": [6, 6, 6],
         }
     ).to_csv(rois, sep="\t", index=False)
     features, qc, roi_qc = run_features(loaded, mask, good, tr, atlas=read_atlas(rois))
     assert qc["rois_excluded"] == "OUT" and set(features["location"]) == {"ACC~PAG"}
-    assert roi_qc.set_index("roi").loc["OUT", "status"] == "empty"
+    out = roi_qc.set_index("roi").loc["OUT"]
+    assert out["status"] == "empty" and out["reason"] == "outside the field of view"
 
 
 def test_bundled_atlases_and_label_image_round_trip(tmp_path):

@@ -34,7 +34,7 @@ def test_discovers_simulated_study(study_root):
         (summary[["eeg_pre", "eeg_post", "fmri_pre", "fmri_post"]] == "ok").all().all()
     )
     rec = study.get("sub-01", "pre", "fmri")
-    assert set(rec.companions) == {"confounds", "mask", "sidecar"}
+    assert set(rec.companions) == {"confounds", "mask", "sidecar", "csf"}
     assert set(study.get("sub-01", "post", "eeg").companions) == {"channels", "sidecar"}
 
 

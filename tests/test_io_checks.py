@@ -15,7 +15,7 @@ def test_checks_pass_on_simulated_study(study_root):
     assert eeg == {"sfreq": 250.0, "n_channels": 32, "duration_s": 60.0}
     fmri = check_recording(study.get("sub-01", "pre", "fmri"))
     assert fmri["n_volumes"] == 80 and fmri["tr"] == 2.0
-    assert fmri["voxel_size_mm"] == [4.0, 4.0, 4.0]
+    assert fmri["voxel_size_mm"] == [3.0, 3.0, 3.0]
 
 
 def test_unreadable_eeg_names_the_file(study_copy):

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -52,7 +53,12 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     }
     edf = "sub-01/ses-pre/eeg/sub-01_ses-pre_task-rest_eeg.edf"
     assert provenance["inputs_sha256"][edf] == file_sha256(study_root / edf)
-    assert len(provenance["inputs_sha256"]) == 1 + 6 * 2 * (3 + 4)
+    # participants.tsv; per participant and session 3 EEG + 4 fMRI files; the
+    # CSF map of each participant (shared by its sessions)
+    assert len(provenance["inputs_sha256"]) == 1 + 6 * 2 * (3 + 4) + 6
+    assert any(
+        k.endswith("label-CSF_probseg.nii.gz") for k in provenance["inputs_sha256"]
+    )
     recordings = pd.read_csv(out / "recordings.tsv", sep="\t")
     assert len(recordings) == 24 and (recordings["status"] == "ok").all()
     participants = pd.read_csv(out / "participants.tsv", sep="\t")
@@ -72,7 +78,16 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     assert set(qcfc["session"]) == {"pre", "post"}
     assert len(qcfc) == 2 * 21 and (qcfc["distance_mm"] > 0).all()
     report = (out / "report.html").read_text()
-    assert report.count("data:image/png;base64,") == 5  # EEG: 2, fMRI: 3
+    assert report.count("data:image/png;base64,") == 6  # EEG: 2, fMRI: 4
+    # PAG edges under every PAG definition, with their agreement in the report
+    sensitivity = pd.read_csv(out / "fmri_pag_sensitivity.tsv", sep="\t")
+    assert set(sensitivity["definition"]) == {"traced", "sphere4", "sphere6"}
+    assert len(sensitivity) == 12 * 3 * 6  # runs x definitions x PAG edges
+    summary = pd.read_csv(out / "stats_pag_sensitivity.tsv", sep="\t")
+    traced = summary[summary["definition"] == "traced"]
+    assert traced["main"].all() and np.allclose(traced["agreement_r"], 1.0)
+    roi_qc = pd.read_csv(out / "fmri_roi_qc.tsv", sep="\t")
+    assert (roi_qc["csf_fraction_removed"].notna()).all()
     for section in (
         "EEG quality control",
         "Pre/post change per intervention",
@@ -84,6 +99,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
         "fMRI quality control",
         "ROI coverage",
         "PAG-ACC-PFC connectivity",
+        "PAG-definition sensitivity",
         "Participant QC pages",
         "Provenance",
     ):

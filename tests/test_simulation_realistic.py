@@ -2,14 +2,16 @@
 
 import json
 
+import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
 from neuromark.atlases import read_roi_registry
 from scipy.signal import csd, welch
 
-from neuromark.simulation import simulate_study
+from neuromark.simulation import mni_grid, simulate_study
 from neuromark.simulation._eeg import CHANNELS, simulate_eeg_data
+from neuromark.simulation._fmri import pag_anatomy
 from neuromark.simulation.presets import REALISTIC
 from neuromark.simulation.study import _participants, _plan
 
@@ -132,6 +134,27 @@ def test_realistic_study_files(tmp_path):
     assert truth["preset"]["name"] == "realistic"
     run = truth["participants"]["sub-01"]["sessions"]["pre"]["fmri"]
     assert run["compcor_layout"] == "fmriprep" and run["pag_pulsation_percent"] > 0
+    assert run["pag_partial_volume"] and run["brainstem_noise_scale"] > 1
+    # fMRIPrep's CSF map of the participant: the aqueduct the trace surrounds
+    csf = nib.load(
+        root / "derivatives/fmriprep/sub-01/anat/"
+        "sub-01_space-MNI152NLin2009cAsym_label-CSF_probseg.nii.gz"
+    )
+    bold = nib.load(
+        func
+        / "sub-01_ses-pre_task-rest_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
+    )
+    assert csf.shape == bold.shape[:3] and np.allclose(csf.affine, bold.affine)
+    _, aqueduct = pag_anatomy(3.0)
+    np.testing.assert_allclose(csf.get_fdata(), aqueduct * mni_grid(3.0)[0], atol=1e-6)
+    # 50 mm3 of aqueduct CSF next to the PAG; the pulsation lives there
+    assert csf.get_fdata().sum() * 27 == pytest.approx(50.0)
+    data = bold.get_fdata()
+    # volume-to-volume change in percent (drift cancels): larger in the aqueduct
+    change = np.diff(data, axis=-1).std(axis=-1) / data.mean(axis=-1).clip(1e-9)
+    brain, aqueduct_voxels = mni_grid(3.0)[0], csf.get_fdata() > 0.2
+    median = np.median(change[brain & ~aqueduct_voxels])
+    assert np.median(change[aqueduct_voxels]) > 1.5 * median
     motion = [
         truth["participants"][p]["sessions"][s]["fmri"]["motion_sd_mm"]
         for p in truth["participants"]

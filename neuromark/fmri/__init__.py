@@ -9,10 +9,23 @@ from .connectivity import (
 )
 from .denoise import censoring_mask, clean_signals, confound_columns, select_confounds
 from .estimators import ROITimeSeries
-from .features import recording_features, run_features, run_signals
-from .rois import ImageAtlas, SphereAtlas, make_label_image, read_atlas
+from .features import (
+    pag_sensitivity,
+    recording_features,
+    run_features,
+    run_signals,
+    settings_atlas,
+)
+from .rois import (
+    ImageAtlas,
+    SphereAtlas,
+    make_label_image,
+    read_atlas,
+    read_pag_trace,
+    with_pag,
+)
 from .settings import DenoisingSettings, FMRISettings, ROISettings
-from .signals import load_run, roi_signals
+from .signals import csf_probability, load_run, roi_signals
 
 __all__ = [
     "ConnectivityFeatures",
@@ -26,15 +39,20 @@ __all__ = [
     "censoring_mask",
     "clean_signals",
     "confound_columns",
+    "csf_probability",
     "connectivity_matrix",
     "edge_table",
     "fisher_z",
     "load_run",
     "make_label_image",
+    "pag_sensitivity",
     "read_atlas",
+    "read_pag_trace",
     "recording_features",
     "roi_signals",
     "run_features",
     "run_signals",
     "select_confounds",
+    "settings_atlas",
+    "with_pag",
 ]

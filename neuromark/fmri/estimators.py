@@ -6,10 +6,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import DataFileError
-from .features import run_signals
-from .rois import read_atlas
+from .features import run_signals, settings_atlas
 from .settings import FMRISettings
-from .signals import load_run
+from .signals import csf_probability, load_run
 
 
 class ROITimeSeries(TransformerMixin, BaseEstimator):
@@ -33,7 +32,7 @@ class ROITimeSeries(TransformerMixin, BaseEstimator):
     Notes
     -----
     ``X`` is a sequence of runs, each a mapping with keys ``bold`` and
-    ``confounds`` (paths) and optionally ``mask`` and ``sidecar``. A run in
+    ``confounds`` (paths) and optionally ``mask``, ``sidecar`` and ``csf``. A run in
     which a ROI has no brain voxel is refused, since group models need the
     same ROIs in every participant.
     """
@@ -54,7 +53,7 @@ class ROITimeSeries(TransformerMixin, BaseEstimator):
         elif isinstance(settings, dict):
             settings = FMRISettings(**settings)
         self.settings_ = settings
-        self.labels_ = read_atlas(settings.rois.atlas, settings.rois.labels).labels
+        self.labels_ = settings_atlas(settings).labels
         return self
 
     def transform(self, X):
@@ -68,12 +67,14 @@ class ROITimeSeries(TransformerMixin, BaseEstimator):
                 mask=run.get("mask"),
                 sidecar=run.get("sidecar"),
             )
+            csf = run.get("csf")
             signals, qc, _ = run_signals(
                 img,
                 mask,
                 confounds,
                 tr,
                 self.settings_,
+                csf=csf_probability(csf, img) if csf else None,
                 confounds_source=run["confounds"],
             )
             if list(signals.columns) != self.labels_:

@@ -24,26 +24,16 @@ from .denoise import (
     physio_columns,
     select_confounds,
 )
-from .rois import read_atlas
+from .rois import read_atlas, remove_csf
 from .settings import FMRISettings
-from .signals import load_run, read_data, roi_signals
+from .signals import csf_probability, load_run, read_data, roi_signals
 
 COLUMNS = ["feature", "location", "value", "unit"]
 # ROI QC statuses whose signal is used ("empty", "nonfinite", "constant" are not)
 USABLE = ("ok", "low_coverage")
 
 
-def run_signals(
-    img,
-    mask,
-    confounds,
-    tr,
-    settings=None,
-    *,
-    atlas=None,
-    source=None,
-    confounds_source=None,
-):
+def run_signals(img, mask, confounds, tr, settings=None, **kwargs):
     """Extract, denoise and censor the ROI time series of one loaded run.
 
     Parameters
@@ -60,6 +50,9 @@ def run_signals(
         Settings (defaults if ``None``).
     atlas : SphereAtlas | ImageAtlas | None
         ROIs (default: from ``settings.rois``).
+    csf : ndarray of float | None
+        CSF probability on the BOLD grid (see :func:`csf_probability`); ROI
+        voxels above ``settings.rois.max_csf_probability`` are removed.
     source : path-like | None
         File named in error messages (default: the image's file name).
     confounds_source : path-like | None
@@ -75,7 +68,9 @@ def run_signals(
         ``fd_threshold``, ``std_dvars_threshold``, ``n_regressors``,
         ``rois_used``, ``rois_excluded``.
     roi_qc : pandas.DataFrame
-        Per ROI: voxel counts, coverage, status and ``tsnr``.
+        Per ROI: voxel counts (``n_voxels`` used, ``n_csf_removed``),
+        ``csf_fraction_removed``, coverage, ``status``, ``reason`` and
+        ``tsnr``.
 
     Raises
     ------
@@ -83,16 +78,40 @@ def run_signals(
         If no ROI centre lies in the image (wrong space or affine), fewer than
         two ROIs have brain voxels, or too little data survives censoring.
     """
+    signals, _, qc, roi_qc = _extract(img, mask, confounds, tr, settings, **kwargs)
+    return signals, qc, roi_qc
+
+
+def _extract(
+    img,
+    mask,
+    confounds,
+    tr,
+    settings=None,
+    *,
+    atlas=None,
+    csf=None,
+    source=None,
+    confounds_source=None,
+    alternatives=None,
+):
+    """:func:`run_signals`, plus the PAG signal under other definitions.
+
+    ``alternatives`` maps a PAG definition to a one-ROI atlas of that PAG.
+    Their voxels are averaged, denoised and censored exactly as the main
+    ROIs (one regression of all columns), and returned as the second value:
+    a frame with one column per usable definition. Their QC rows (``roi``
+    PAG, ``definition`` the name) follow the main ROIs' in ``roi_qc``.
+    """
     settings = settings or FMRISettings()
-    atlas = atlas or read_atlas(settings.rois.atlas, settings.rois.labels)
+    main_definition = main_pag_definition(settings) if atlas is None else "given"
+    atlas = atlas or settings_atlas(settings)
     source = source or img.get_filename() or "<image>"
-    labels, roi_qc = atlas.label_image(
-        img.shape[:3],
-        img.affine,
-        mask,
-        min_voxels=settings.rois.min_voxels,
-        min_coverage=settings.rois.min_coverage,
-    )
+    labels, roi_qc = _roi_labels(atlas, img, mask, csf, settings)
+    alternatives = {
+        name: _roi_labels(alternative, img, mask, csf, settings)
+        for name, alternative in (alternatives or {}).items()
+    }
     if (roi_qc["n_in_brain"] == 0).all():
         raise DataFileError(
             source,
@@ -116,18 +135,28 @@ def run_signals(
     signals, tsnr, n_nonfinite = roi_signals(
         data, labels, len(atlas.labels), slope=slope, intercept=intercept
     )
-    del data
     roi_qc["tsnr"] = tsnr
     roi_qc["n_nonfinite"] = n_nonfinite
     _exclude_unusable(roi_qc, signals, settings.rois.min_voxels, source)
     used = roi_qc["status"].isin(USABLE)
+    extra, extra_qc = [], []
+    for name, (alt_labels, alt_qc) in alternatives.items():
+        alt_signal, alt_qc["tsnr"], alt_qc["n_nonfinite"] = roi_signals(
+            data, alt_labels, 1, slope=slope, intercept=intercept
+        )
+        _exclude_unusable(alt_qc, alt_signal, settings.rois.min_voxels, source)
+        extra_qc.append(alt_qc.assign(definition=name))
+        if alt_qc["status"].isin(USABLE).all():
+            extra.append((name, alt_signal[:, 0]))
+    del data
     for row in roi_qc[roi_qc["status"] == "empty"].itertuples():
         logger.warning(
-            "%s: ROI %s has %d brain voxel(s) (needs %d); left out of this run",
+            "%s: ROI %s has %d usable voxel(s) (needs %d: %s); left out of this run",
             getattr(source, "name", source),
             row.roi,
-            row.n_in_brain,
+            row.n_voxels,
             settings.rois.min_voxels,
+            row.reason,
         )
     for row in roi_qc[roi_qc["status"] == "low_coverage"].itertuples():
         logger.warning(
@@ -141,7 +170,9 @@ def run_signals(
             source,
             "fewer than two ROIs have a usable signal: "
             + ", ".join(
-                f"{r.roi}={r.n_in_brain - r.n_nonfinite} voxels ({r.status})"
+                f"{r.roi}={r.n_voxels - r.n_nonfinite} voxels ({r.status}"
+                + (f": {r.reason}" if r.reason else "")
+                + ")"
                 for r in roi_qc.itertuples()
             ),
         )
@@ -177,14 +208,20 @@ def run_signals(
             f"and the trend); minimum is {denoising.min_degrees_of_freedom}: use "
             "fewer regressors (e.g. fmri.denoising.motion: 6P) or a longer run",
         )
-    cleaned = clean_signals(
-        signals[:, used.to_numpy()], regressors, keep, denoising, tr
-    )
+    raw = np.column_stack([signals[:, used.to_numpy()], *[s for _, s in extra]])
+    cleaned = clean_signals(raw, regressors, keep, denoising, tr)
     if not np.isfinite(cleaned).all():
         raise DataFileError(
             source, "denoised ROI signals are not finite (constant after cleaning?)"
         )
     names = list(roi_qc.loc[used, "roi"])
+    alternative_signals = pd.DataFrame(
+        cleaned[:, len(names) :], columns=[name for name, _ in extra]
+    )
+    cleaned = cleaned[:, : len(names)]
+    excluded = ";".join(roi_qc.loc[~used, "roi"])
+    roi_qc["definition"] = np.where(roi_qc["roi"] == "PAG", main_definition, "")
+    roi_qc = pd.concat([roi_qc, *extra_qc], ignore_index=True)
     fd = confounds.get("framewise_displacement", pd.Series(dtype=float))
     qc = {
         "n_volumes": int(len(keep)),
@@ -204,9 +241,34 @@ def run_signals(
         else 0,
         "degrees_of_freedom": dof,
         "rois_used": ";".join(names),
-        "rois_excluded": ";".join(roi_qc.loc[~used, "roi"]),
+        "rois_excluded": excluded,
     }
-    return pd.DataFrame(cleaned, columns=names), qc, roi_qc
+    return pd.DataFrame(cleaned, columns=names), alternative_signals, qc, roi_qc
+
+
+def main_pag_definition(settings):
+    """Name of the PAG definition the settings use (``atlas`` for a user's)."""
+    return settings.rois.pag if isinstance(settings.rois.atlas, str) else "atlas"
+
+
+def settings_atlas(settings, pag=None):
+    """Return the ROI atlas of the settings, with the configured (or given) PAG."""
+    rois = settings.rois
+    return read_atlas(rois.atlas, rois.labels, pag=pag or rois.pag)
+
+
+def _roi_labels(atlas, img, mask, csf, settings):
+    """ROI labels on the run's grid, without CSF voxels, and their QC."""
+    rois = settings.rois
+    labels, roi_qc = atlas.label_image(
+        img.shape[:3],
+        img.affine,
+        mask,
+        min_voxels=rois.min_voxels,
+        min_coverage=rois.min_coverage,
+        min_fraction=rois.min_fraction,
+    )
+    return remove_csf(labels, roi_qc, csf, rois.max_csf_probability, rois.min_voxels)
 
 
 def _exclude_unusable(roi_qc, signals, min_voxels, source):
@@ -226,13 +288,13 @@ def _exclude_unusable(roi_qc, signals, min_voxels, source):
                 row.n_nonfinite,
                 row.roi,
             )
-        if row.n_in_brain - row.n_nonfinite < min_voxels:
+        if row.n_voxels - row.n_nonfinite < min_voxels:
             status, reason = "nonfinite", "too few voxels with finite values"
         elif not np.nanstd(signals[:, k]) > 0:
             status, reason = "constant", "constant signal (an empty image?)"
         else:
             continue
-        roi_qc.loc[roi_qc["roi"] == row.roi, "status"] = status
+        roi_qc.loc[roi_qc["roi"] == row.roi, ["status", "reason"]] = status, reason
         logger.warning("%s: ROI %s has %s; left out", name, row.roi, reason)
 
 
@@ -288,7 +350,12 @@ def run_features(img, mask, confounds, tr, settings=None, **kwargs):
         Per-ROI QC.
     """
     settings = settings or FMRISettings()
-    signals, qc, roi_qc = run_signals(img, mask, confounds, tr, settings, **kwargs)
+    signals, _, qc, roi_qc = _extract(img, mask, confounds, tr, settings, **kwargs)
+    return _edges(signals, qc, settings), qc, roi_qc
+
+
+def _edges(signals, qc, settings):
+    """Return the edges of the cleaned signals (partial: NaN with a reason)."""
     names = list(signals.columns)
     needed = settings.partial_min_dof_per_roi * len(names)
     qc["partial_missing_reason"] = ""
@@ -307,7 +374,48 @@ def run_features(img, mask, confounds, tr, settings=None, **kwargs):
         else:
             matrix = fisher_z(connectivity_matrix(signals.to_numpy(), kind))
         tables.append(edge_table(matrix, names, FEATURE[kind]))
-    return pd.concat(tables, ignore_index=True), qc, roi_qc
+    return pd.concat(tables, ignore_index=True)
+
+
+SENSITIVITY_COLUMNS = ["definition", "location", "value", "n_voxels"]
+
+
+def pag_sensitivity(signals, alternative_signals, roi_qc, main_definition):
+    """PAG correlation edges (Fisher z) under every PAG definition of a run.
+
+    Parameters
+    ----------
+    signals : pandas.DataFrame
+        Cleaned ROI signals with the main PAG (column ``PAG`` if usable).
+    alternative_signals : pandas.DataFrame
+        Cleaned PAG signals under other definitions, one column each.
+    roi_qc : pandas.DataFrame
+        ROI QC with ``definition`` and ``n_voxels`` rows for each PAG.
+    main_definition : str
+        Name of the main PAG definition.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``definition``, ``location`` (``PAG~X``, as the features name it),
+        ``value`` (Fisher z; NaN when that PAG had too few voxels) and
+        ``n_voxels``, for the main and every alternative definition.
+    """
+    others = [c for c in signals.columns if c != "PAG"]
+    pags = {main_definition: signals.get("PAG")} | {
+        name: alternative_signals[name] for name in alternative_signals
+    }
+    voxels = roi_qc[roi_qc["roi"] == "PAG"].set_index("definition")["n_voxels"]
+    rows = []
+    for name in [main_definition, *voxels.index.drop(main_definition, errors="ignore")]:
+        pag = pags.get(name)
+        for other in others:
+            value = np.nan
+            if pag is not None:
+                value = fisher_z(np.corrcoef(pag, signals[other])[0, 1])
+            location = "~".join(sorted(("PAG", other)))
+            rows.append([name, location, value, int(voxels.get(name, 0))])
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 
 def recording_features(recording, settings=None, space=None):
@@ -316,7 +424,8 @@ def recording_features(recording, settings=None, space=None):
     Parameters
     ----------
     recording : neuromark.io.Recording
-        An fMRI recording (BOLD with ``confounds`` and usually ``mask``).
+        An fMRI recording (BOLD with ``confounds`` and usually ``mask`` and
+        ``csf``, fMRIPrep's CSF probability map).
     settings : FMRISettings | None
         Settings.
     space : str | None
@@ -327,10 +436,14 @@ def recording_features(recording, settings=None, space=None):
     features : pandas.DataFrame
         Long rows with ``participant_id``, ``session``, ``modality``.
     qc : dict
-        Run QC with the unit's identifiers.
-    roi_qc : pandas.DataFrame
-        Per-ROI QC with the unit's identifiers.
+        Run QC with the unit's identifiers; ``csf_map`` names the CSF map used
+        (empty: none found, CSF voxels kept).
+    tables : dict of str to pandas.DataFrame
+        ``fmri_roi_qc`` (per ROI and PAG definition) and
+        ``fmri_pag_sensitivity`` (:func:`pag_sensitivity`), with the unit's
+        identifiers.
     """
+    settings = settings or FMRISettings()
     img, mask, confounds, tr = load_run(
         recording.path,
         confounds=recording.companions["confounds"],
@@ -338,14 +451,36 @@ def recording_features(recording, settings=None, space=None):
         sidecar=recording.companions.get("sidecar"),
         space=space,
     )
-    features, qc, roi_qc = run_features(
+    csf_path = recording.companions.get("csf")
+    if csf_path is None and settings.rois.max_csf_probability is not None:
+        logger.warning(
+            "%s: no CSF probability map (label-CSF_probseg) in the subject's anat "
+            "folder; CSF voxels stay in the ROIs",
+            recording.path.name,
+        )
+    csf = csf_probability(csf_path, img) if csf_path else None
+    atlas = settings_atlas(settings)
+    alternatives = {}
+    if "PAG" in atlas.labels and isinstance(settings.rois.atlas, str):
+        alternatives = {
+            name: settings_atlas(settings, pag=name).select(["PAG"])
+            for name in settings.rois.pag_alternatives
+            if name != settings.rois.pag
+        }
+    signals, alternative_signals, qc, roi_qc = _extract(
         img,
         mask,
         confounds,
         tr,
         settings,
+        csf=csf,
+        alternatives=alternatives,
         source=recording.path,
         confounds_source=recording.companions["confounds"],
+    )
+    features = _edges(signals, qc, settings)
+    sensitivity = pag_sensitivity(
+        signals, alternative_signals, roi_qc, main_pag_definition(settings)
     )
     ids = {
         "participant_id": recording.participant_id,
@@ -353,5 +488,9 @@ def recording_features(recording, settings=None, space=None):
         "modality": "fmri",
     }
     features = features.assign(**ids)[[*ids, *COLUMNS]]
-    roi_qc = roi_qc.assign(**ids)[[*ids, *roi_qc.columns]]
-    return features, ids | {"tr": tr} | qc, roi_qc
+    tables = {
+        "fmri_roi_qc": roi_qc.assign(**ids)[[*ids, *roi_qc.columns]],
+        "fmri_pag_sensitivity": sensitivity.assign(**ids)[[*ids, *SENSITIVITY_COLUMNS]],
+    }
+    qc = ids | {"tr": tr, "csf_map": csf_path.name if csf_path else ""} | qc
+    return features, qc, tables

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ..utils._settings import StrictModel
 
@@ -118,11 +118,41 @@ class ROISettings(StrictModel):
     labels: tuple[str, ...] | None = Field(
         None, description="Use only these ROIs of the atlas (null: all)."
     )
+    pag: str = Field(
+        "traced",
+        description="PAG of the bundled circuit: 'traced' (the hand trace of "
+        "Fenske et al. 2020 in atlases/pag_fenske2020_trace.tsv, the aqueduct "
+        "left out), 'chain' (small spheres along the aqueduct) or "
+        "'sphere<r>' (an r mm sphere on the PAG centre, e.g. sphere4).",
+    )
+    pag_alternatives: tuple[str, ...] = Field(
+        ("sphere4", "sphere6"),
+        description="Further PAG definitions whose PAG edges are computed "
+        "beside the main ones for the ROI-definition sensitivity table "
+        "(fmri_pag_sensitivity.tsv; never model features); empty to skip.",
+    )
+    min_fraction: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A traced ROI (the PAG) keeps the BOLD voxels it fills by at "
+        "least this fraction (partial volume of its 1 mm trace).",
+    )
+    max_csf_probability: float | None = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Remove ROI voxels whose CSF probability (fMRIPrep's "
+        "label-CSF_probseg in the run's space, resampled to the BOLD grid) "
+        "exceeds this; null to keep them. Runs without the map keep them "
+        "and fmri_roi_qc.tsv says so.",
+    )
     min_voxels: int = Field(
-        1,
+        10,
         ge=1,
-        description="A ROI with fewer brain voxels than this is left out of "
-        "the run and flagged in the QC, never returned as NaN.",
+        description="A ROI with fewer usable voxels than this (in the brain, "
+        "not CSF, finite) is left out of the run and its edges are missing; "
+        "fmri_roi_qc.tsv gives the reason.",
     )
     min_coverage: float = Field(
         0.5,
@@ -131,6 +161,18 @@ class ROISettings(StrictModel):
         description="Flag a ROI whose fraction of sphere voxels inside "
         "the brain mask is below this.",
     )
+
+    @field_validator("pag", "pag_alternatives")
+    @classmethod
+    def _known_pag(cls, value):
+        from .rois import PAG_DEFINITION, PAG_DEFINITIONS
+
+        for name in (value,) if isinstance(value, str) else value:
+            if not PAG_DEFINITION.match(name):
+                raise ValueError(
+                    f"unknown PAG definition {name!r}; expected {PAG_DEFINITIONS}"
+                )
+        return value
 
 
 class FMRISettings(StrictModel):

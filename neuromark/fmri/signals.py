@@ -97,6 +97,49 @@ def load_run(bold, *, confounds, mask=None, sidecar=None, space=None):
     return img, mask_data, table, tr
 
 
+def csf_probability(path, img):
+    """FMRIPrep's CSF probability map on the grid of a BOLD image.
+
+    Parameters
+    ----------
+    path : path-like
+        ``*_label-CSF_probseg.nii[.gz]`` in the BOLD's template space.
+    img : nibabel.Nifti1Image
+        The BOLD run (its grid).
+
+    Returns
+    -------
+    csf : ndarray of float, shape ``img.shape[:3]``
+        The map, linearly resampled when its grid differs (partial volume at
+        the BOLD resolution); 0 outside its field of view.
+    """
+    path = Path(path)
+    try:
+        probseg = nib.load(path)
+        if probseg.ndim != 3:
+            raise ValueError(f"expected a 3D map, got shape {probseg.shape}")
+        same_grid = probseg.shape == img.shape[:3] and np.allclose(
+            probseg.affine, img.affine, atol=1e-3
+        )
+        if not same_grid:
+            from nilearn.image import resample_img
+
+            probseg = resample_img(
+                probseg,
+                target_affine=img.affine,
+                target_shape=img.shape[:3],
+                interpolation="linear",
+                force_resample=True,
+                copy_header=True,
+            )
+        csf = np.asarray(probseg.get_fdata(dtype=np.float32))
+    except Exception as err:
+        raise DataFileError(
+            path, f"cannot read this CSF probability map ({err})"
+        ) from None
+    return np.nan_to_num(csf, nan=0.0)
+
+
 def read_data(img):
     """Read the stored data of an image without converting it to float.
 

@@ -205,12 +205,17 @@ def fmri_companions(bold):
     Returns
     -------
     companions : dict of str to pathlib.Path
-        Keys ``confounds``, ``mask``, ``sidecar`` for the files that exist.
+        Keys ``confounds``, ``mask``, ``sidecar`` and ``csf`` (fMRIPrep's CSF
+        probability map in the run's space, see :func:`csf_probseg`) for the
+        files that exist.
     """
     name = bold.name
     stem = name[: name.index("_desc-preproc_bold")]
     run_prefix = stem[: stem.index("_space-")]
     companions = {}
+    csf = csf_probseg(bold)
+    if csf is not None:
+        companions["csf"] = csf
     for suffix in CONFOUNDS_SUFFIXES:
         candidate = bold.with_name(run_prefix + suffix)
         if candidate.is_file():
@@ -225,6 +230,51 @@ def fmri_companions(bold):
     if sidecar.is_file():
         companions["sidecar"] = sidecar
     return companions
+
+
+def csf_probseg(bold):
+    """FMRIPrep's CSF probability map in the space of a BOLD run, if any.
+
+    fMRIPrep writes ``<sub>[_ses-<s>]_space-<space>[_res-<r>]_label-CSF_probseg``
+    into the session's ``anat`` folder (longitudinal runs) or the subject's.
+    The session's map wins, then the one at the BOLD's resolution.
+
+    Parameters
+    ----------
+    bold : pathlib.Path
+        A ``*_space-<space>[_res-<r>]_desc-preproc_bold.nii[.gz]`` image.
+
+    Returns
+    -------
+    path : pathlib.Path | None
+    """
+    entities, _ = _entities(bold.name)
+    if "sub" not in entities or "space" not in entities:
+        return None
+    subject = f"sub-{entities['sub']}"
+    session = f"_ses-{entities['ses']}" if "ses" in entities else ""
+    func = bold.parent
+    folders = [func.parent / "anat"]
+    if session:
+        folders.append(func.parent.parent / "anat")
+    for folder in folders:
+        candidates = sorted(
+            folder.glob(f"{subject}*_space-{entities['space']}_*label-CSF_probseg.nii*")
+        )
+        candidates = [
+            c
+            for c in candidates
+            if _entities(c.name)[0].get("ses", entities.get("ses"))
+            == entities.get("ses")
+        ]
+        if candidates:
+            same_res = [
+                c
+                for c in candidates
+                if _entities(c.name)[0].get("res") == entities.get("res")
+            ]
+            return (same_res or candidates)[0]
+    return None
 
 
 def _entities(name):

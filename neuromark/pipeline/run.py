@@ -27,8 +27,9 @@ skipped (or aborts the run with ``on_error="abort"``); the others complete.
 Outputs, each written atomically: ``participants.tsv``, ``recordings.tsv``,
 ``dataset_summary.tsv``, ``features_long.tsv``, ``features_wide.tsv``,
 ``eeg_qc.tsv``, ``eeg_spectra.tsv``, ``fmri_qc.tsv``, ``fmri_roi_qc.tsv``,
+``fmri_pag_sensitivity.tsv``, ``fmri_qcfc.tsv``,
 ``stats_treatment.tsv``, ``stats_prepost.tsv``, ``stats_responders.tsv``,
-``stats_reliability.tsv``,
+``stats_reliability.tsv``, ``stats_pag_sensitivity.tsv``,
 ``prediction/metrics.tsv``, ``prediction/oof_predictions.tsv``,
 ``prediction/permutation_null.tsv``, ``prediction/importance.tsv``,
 ``prediction/models/*.skops``,
@@ -51,8 +52,9 @@ from ..eeg import recording_features as eeg_features
 from ..eeg.comparability import compare_sessions
 from ..exceptions import ConfigError, NeuromarkError
 from ..features import column_name, sort_long, to_wide
-from ..fmri import read_atlas
 from ..fmri import recording_features as fmri_features
+from ..fmri import settings_atlas
+from ..fmri.features import main_pag_definition
 from ..fmri.qcfc import qc_fc
 from ..io import check_participant_id, check_recording, discover_study
 from ..report import write_report
@@ -86,10 +88,11 @@ from .units import (
 
 STEPS = ("discover", "check", "eeg", "fmri", "stats", "predict")
 GROUP_STEPS = ("stats", "predict")
-# modality step -> (unit of work, name of its extra per-unit table)
+# modality step -> (unit of work, name of its extra per-unit table; a unit
+# returning a dict of tables names them itself)
 MODALITY_STEPS = {
     "eeg": (eeg_features, "eeg_spectra"),
-    "fmri": (fmri_features, "fmri_roi_qc"),
+    "fmri": (fmri_features, None),
 }
 
 
@@ -270,7 +273,7 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
         if features:
             tables.update(_feature_tables(features, study, config, tables))
         if "fmri_qc" in tables and "features_wide" in tables:
-            atlas = read_atlas(config.fmri.rois.atlas, config.fmri.rois.labels)
+            atlas = settings_atlas(config.fmri)
             tables["fmri_qcfc"] = qc_fc(tables["features_wide"], atlas.centres())
         if "stats" in steps and "features_long" in tables:
             with timer("stats"), _group_step("stats", errors, config.on_error):
@@ -449,17 +452,15 @@ def _stats_tables(tables, study, config, n_jobs):
         responder_statistics,
         treatment_effects,
     )
+    from ..stats.sensitivity import pag_definition_sensitivity
 
     long = tables["features_long"]
     kwargs = {"sessions": (config.sessions.pre, config.sessions.post)}
     seeded = kwargs | {"random_state": config.random_state}
+    covariates = _motion_covariates(tables["features_wide"], config)
     out = {
         "stats_treatment": treatment_effects(
-            long,
-            study.participants,
-            config.stats,
-            covariates=_motion_covariates(tables["features_wide"], config),
-            **kwargs,
+            long, study.participants, config.stats, covariates=covariates, **kwargs
         ),
         "stats_prepost": prepost_statistics(
             long, study.participants, config.stats, **seeded
@@ -471,6 +472,16 @@ def _stats_tables(tables, study, config, n_jobs):
             long, study.participants, config.stats, **kwargs
         ),
     }
+    sensitivity = tables.get("fmri_pag_sensitivity")
+    if sensitivity is not None and sensitivity["definition"].nunique() > 1:
+        out["stats_pag_sensitivity"] = pag_definition_sensitivity(
+            sensitivity,
+            study.participants,
+            config.stats,
+            main=main_pag_definition(config.fmri),
+            covariates=covariates,
+            **kwargs,
+        )
     return {name: table for name, table in out.items() if not table.empty}
 
 
@@ -542,7 +553,7 @@ def _report_sections(tables, study, config):
     if "eeg_qc" in tables:
         sections += eeg_sections(tables, study.participants, sessions=sessions)
     if "fmri_qc" in tables:
-        atlas = read_atlas(config.fmri.rois.atlas, config.fmri.rois.labels)
+        atlas = settings_atlas(config.fmri)
         sections += fmri_sections(tables, study.participants, atlas, sessions=sessions)
     if "stats_prepost" in tables:
         sections += stats_sections(
@@ -572,12 +583,14 @@ def _format_cell(value):
 
 
 def _modality_tables(modality, extra_name, qcs, extras):
-    """Build the QC table and the extra table (spectra, ROI QC) of one step."""
+    """Build the QC table and the extra tables (spectra, ROI QC) of one step."""
     if not qcs:
         return {}
-    qc = pd.DataFrame(qcs).map(_format_cell)
-    extra = pd.concat(extras, ignore_index=True)
-    return {f"{modality}_qc": qc, extra_name: extra}
+    tables = {f"{modality}_qc": pd.DataFrame(qcs).map(_format_cell)}
+    extras = [e if isinstance(e, dict) else {extra_name: e} for e in extras]
+    for name in extras[0]:
+        tables[name] = pd.concat([e[name] for e in extras], ignore_index=True)
+    return tables
 
 
 # per-session QC carried into the wide table (statistics may adjust for them;

@@ -137,6 +137,116 @@ def plot_change_matrices(matrices):
     return figure
 
 
+def plot_pag_sensitivity(table):
+    """Agreement with the main PAG, and treatment effects, per PAG definition.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``stats_pag_sensitivity`` (see
+        :func:`neuromark.stats.sensitivity.pag_definition_sensitivity`).
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        Left: Pearson r of each PAG edge with the main definition's values
+        (participant-sessions). Right: the treatment effect against control
+        (Fisher z, 95 % CI) of each edge and arm under every definition.
+    """
+    import matplotlib.pyplot as plt
+
+    definitions = list(dict.fromkeys(table["definition"]))
+    edges = sorted(table["location"].unique())
+    agreement = (
+        table.drop_duplicates(["location", "definition"])
+        .pivot(index="location", columns="definition", values="agreement_r")
+        .reindex(index=edges, columns=definitions)
+    )
+    effects = table.dropna(subset=["estimate"])
+    rows = list(
+        effects[["location", "intervention"]]
+        .drop_duplicates()
+        .itertuples(index=False, name=None)
+    )
+    figure, axes = plt.subplots(
+        1,
+        2 if rows else 1,
+        figsize=(10 if rows else 4, max(3.0, 0.3 * len(rows) + 1.5)),
+        layout="constrained",
+        width_ratios=(1, 2) if rows else None,
+        squeeze=False,
+    )
+    axes = axes[0]
+    image = axes[0].imshow(agreement.to_numpy(float), cmap="viridis", vmin=0, vmax=1)
+    axes[0].set_xticks(range(len(definitions)), definitions, rotation=45, fontsize=7)
+    axes[0].set_yticks(range(len(edges)), edges, fontsize=7)
+    axes[0].set_title("Agreement with the main PAG (r)", fontsize=9)
+    figure.colorbar(image, ax=axes[0], shrink=0.8, label="Pearson r")
+    if not rows:  # no control arm: no treatment effects to compare
+        return figure
+    offsets = np.linspace(-0.3, 0.3, len(definitions))
+    for offset, definition in zip(offsets, definitions):
+        mine = effects[effects["definition"] == definition].set_index(
+            ["location", "intervention"]
+        )
+        keys = [key for key in rows if key in mine.index]
+        found = mine.loc[keys]
+        axes[1].errorbar(
+            found["estimate"],
+            [rows.index(key) + offset for key in keys],
+            xerr=[
+                found["estimate"] - found["ci_low"],
+                found["ci_high"] - found["estimate"],
+            ],
+            fmt="o",
+            markersize=3,
+            capsize=2,
+            label=definition,
+        )
+    axes[1].axvline(0, color="grey", linewidth=0.8)
+    axes[1].set_yticks(range(len(rows)), [f"{e} ({a})" for e, a in rows], fontsize=7)
+    axes[1].invert_yaxis()
+    axes[1].set_xlabel("treatment effect vs control (Fisher z, 95 % CI)")
+    axes[1].legend(fontsize=7, title="PAG definition", title_fontsize=7)
+    return figure
+
+
+def pag_sensitivity_section(table):
+    """Report section on the PAG-definition sensitivity (table and figure)."""
+    from .html import figure_html, table_html
+
+    main = table.loc[table["main"], "definition"].iloc[0]
+    held = table.loc[~table["main"], "same_conclusion"].dropna()
+    summary = (
+        f"<p>Every PAG edge was measured under the main definition "
+        f"(<b>{main}</b>) and {table['definition'].nunique() - 1} alternative(s) "
+        "(fmri.rois.pag_alternatives; Fenske et al. 2020 showed that the PAG "
+        "seed changes its connectivity). agreement_r and agreement_icc compare "
+        "each definition's values with the main one's over participant-sessions; "
+        "estimate/p is the treatment effect against control under that "
+        "definition; same_conclusion says whether its sign and significance "
+        "(p < 0.05, one edge at a time) match the main definition's; "
+        "baseline_auc is the edge's univariate prognostic signal for "
+        "responders. "
+    )
+    if len(held):
+        summary += (
+            f"The conclusion held in {int(held.sum())} of {len(held)} comparisons.</p>"
+        )
+    else:
+        summary += "No treatment effect could be compared (no control arm?).</p>"
+    shown = table.round(3)
+    return (
+        summary
+        + figure_html(
+            plot_pag_sensitivity(table),
+            "PAG-definition sensitivity: agreement with the main PAG (left) and "
+            "treatment effects under each definition (right).",
+        )
+        + table_html(shown)
+    )
+
+
 def plot_roi_placement(atlas):
     """ROI centres on the bundled MNI glass brain (spheres atlases only)."""
     from nilearn import plotting
@@ -192,16 +302,32 @@ def fmri_sections(tables, participants, atlas, *, sessions=("pre", "post")):
 
     coverage = (
         tables["fmri_roi_qc"]
-        .groupby("roi", sort=False)
+        .groupby(["roi", "definition"], sort=False)
         .agg(
             runs=("status", "size"),
-            min_voxels=("n_in_brain", "min"),
+            min_voxels=("n_voxels", "min"),
+            mean_csf_removed=("csf_fraction_removed", "mean"),
             mean_coverage=("coverage", "mean"),
             mean_tsnr=("tsnr", "mean"),
             runs_excluded=("status", lambda s: int((~s.isin(USABLE)).sum())),
         )
         .reset_index()
         .round(3)
+    )
+    no_csf = (tables["fmri_qc"].get("csf_map", pd.Series(dtype=str)) == "").sum()
+    coverage_note = (
+        "<p class='note'>The PAG (definition column) is the hand trace of "
+        "Fenske et al. 2020 unless configured otherwise; voxels above the CSF "
+        "probability threshold are removed per run (mean_csf_removed) and a ROI "
+        "with fewer usable voxels than fmri.rois.min_voxels is left out with "
+        "its reason in fmri_roi_qc.tsv."
+        + (
+            f" {int(no_csf)} run(s) had no CSF probability map: their ROIs "
+            "keep CSF voxels."
+            if no_csf
+            else ""
+        )
+        + "</p>"
     )
     run_qc = tables["fmri_qc"][
         ["participant_id", "session", "n_volumes", "n_kept", "mean_fd", "rois_excluded"]
@@ -247,8 +373,16 @@ def fmri_sections(tables, participants, atlas, *, sessions=("pre", "post")):
             "distance_dependence means short edges carry motion). Per edge: "
             "fmri_qcfc.tsv.</p>" + table_html(summary)
         )
-    return [
+    sections = [
         ("fMRI quality control", table_html(run_qc) + qcfc),
-        ("ROI coverage", table_html(coverage)),
+        ("ROI coverage", coverage_note + table_html(coverage)),
         ("PAG-ACC-PFC connectivity", figures),
     ]
+    if "stats_pag_sensitivity" in tables:
+        sections.append(
+            (
+                "PAG-definition sensitivity",
+                pag_sensitivity_section(tables["stats_pag_sensitivity"]),
+            )
+        )
+    return sections

@@ -5,7 +5,12 @@ Voxel time series (percent of the voxel's baseline intensity) are
 ``signal = roi_latent + noise + motion @ L + physio @ G + drift + spikes``
 
 * ``roi_latent``: one AR(1) series per region of interest, jointly Gaussian
-  with a planted correlation matrix, shared by every voxel of the ROI sphere;
+  with a planted correlation matrix, shared by every voxel of the ROI sphere
+  (the PAG: every voxel its hand trace touches, see :func:`pag_anatomy`;
+  with partial volume, in proportion to the traced tissue it holds);
+* ``pulsation``: with ``pag_pulsation_percent``, one AR(1) series in the
+  aqueduct CSF next to the PAG, in proportion to each voxel's CSF share
+  (aliased cardiac/respiratory pulsation, absent from the confounds);
 * ``noise``: independent per voxel;
 * ``motion``: the six rigid-body parameters written to the confounds table,
   with random voxel loadings ``L`` (so motion regression removes them);
@@ -28,6 +33,7 @@ import functools
 import numpy as np
 import pandas as pd
 
+from ..fmri.rois import read_pag_trace, trace_fraction
 from ..utils._signal import cosine_basis
 
 SIGNAL_PERCENT = 1.0
@@ -118,6 +124,61 @@ def roi_voxels(rois, mask, affine, min_radius_mm):
     return labels
 
 
+def aqueduct_points(trace):
+    """1 mm voxel centres of the aqueduct: the hole inside each row of the trace.
+
+    Parameters
+    ----------
+    trace : ndarray, shape (n, 3)
+        Centres of the traced PAG's 1 mm voxels (MNI mm).
+
+    Returns
+    -------
+    points : ndarray, shape (m, 3)
+        Voxels between the left and right PAG walls of each (y, z) row that
+        the trace leaves out (50 voxels, 2 mm wide, for the bundled trace).
+    """
+    traced = {tuple(p) for p in np.round(trace).astype(int)}
+    rows = {}
+    for x, y, z in traced:
+        low, high = rows.get((y, z), (x, x))
+        rows[(y, z)] = (min(low, x), max(high, x))
+    return np.array(
+        sorted(
+            (x, y, z)
+            for (y, z), (low, high) in rows.items()
+            for x in range(low, high + 1)
+            if (x, y, z) not in traced
+        ),
+        dtype=float,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def pag_anatomy(resolution_mm):
+    """PAG tissue and aqueduct CSF share of each voxel of the simulator's grid.
+
+    The PAG is the hand trace bundled in ``atlases/`` (Fenske et al. 2020)
+    and the aqueduct the hole it leaves; both are measured as partial volumes
+    of the grid of :func:`mni_grid`.
+
+    Parameters
+    ----------
+    resolution_mm : float
+        Voxel size (mm).
+
+    Returns
+    -------
+    pag, csf : ndarray of float, shape of the grid
+        Fraction of each voxel filled by PAG tissue, and by aqueduct CSF.
+    """
+    mask, affine = mni_grid(resolution_mm)
+    trace = read_pag_trace()
+    pag, _ = trace_fraction(trace, mask.shape, affine)
+    csf, _ = trace_fraction(aqueduct_points(trace), mask.shape, affine)
+    return pag, csf
+
+
 def nearest_correlation(matrix, floor=1e-3):
     """Closest valid correlation matrix (eigenvalues clipped, unit diagonal)."""
     values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
@@ -185,8 +246,10 @@ def simulate_bold(
     noise_scale=1.0,
     unmodelled_motion=0.0,
     pag_label=None,
+    signal_weight=None,
+    csf_fraction=None,
     pag_pulsation_percent=0.0,
-    pag_partial_volume=1.0,
+    brainstem_noise_scale=1.0,
     spatial_smoothness_mm=0.0,
     compcor_layout="combined",
 ):
@@ -218,12 +281,20 @@ def simulate_bold(
         Loading (percent) of a spin-history effect of motion: the absolute
         volume-to-volume displacement, which no written confound holds.
     pag_label : int | None
-        Label of the PAG in ``roi_labels`` (for the next two options).
+        Label of the PAG in ``roi_labels``.
+    signal_weight : ndarray | None
+        Share of its ROI's latent signal in each voxel (partial volume), shape
+        of ``mask``; ``None``: 1 in every ROI voxel.
+    csf_fraction : ndarray | None
+        Aqueduct CSF share of each voxel, shape of ``mask`` (where the
+        pulsation lives).
     pag_pulsation_percent : float
-        Aqueduct CSF pulsation added to every PAG voxel (aliased cardiac and
-        respiratory noise, shared by the PAG and absent from the confounds).
-    pag_partial_volume : float
-        Share of the PAG's latent signal in its voxels.
+        Amplitude (SD, percent) of the CSF pulsation in a voxel full of
+        aqueduct CSF (aliased cardiac and respiratory noise, absent from the
+        confounds).
+    brainstem_noise_scale : float
+        Multiplier of the voxel noise in the PAG's voxels and the aqueduct's
+        (``csf_fraction > 0``): the brainstem's low temporal SNR.
     spatial_smoothness_mm : float
         FWHM of the spatial smoothness of the voxel noise.
     compcor_layout : "combined" | "fmriprep"
@@ -258,6 +329,16 @@ def simulate_bold(
     noise = rng.standard_normal((n_volumes, n_voxels))
     if spatial_smoothness_mm:
         noise = _smooth(noise, brain, mask.shape, spatial_smoothness_mm, affine)
+    labels = roi_labels.ravel()[brain]
+    in_roi = labels > 0
+    weight = np.ones(n_voxels)
+    if signal_weight is not None:
+        weight = np.asarray(signal_weight, float).ravel()[brain]
+    csf = np.zeros(n_voxels)
+    if csf_fraction is not None:
+        csf = np.asarray(csf_fraction, float).ravel()[brain]
+    brainstem = (labels == pag_label) | (csf > 0)
+    noise[:, brainstem] *= brainstem_noise_scale
     percent = (
         noise_scale * VOXEL_NOISE_PERCENT * noise
         + motion_z @ (MOTION_LOADING_PERCENT * rng.standard_normal((6, n_voxels)))
@@ -265,11 +346,6 @@ def simulate_bold(
     )
     if cosines.shape[1]:
         percent += cosines @ (5.0 * rng.standard_normal((cosines.shape[1], n_voxels)))
-    labels = roi_labels.ravel()[brain]
-    in_roi = labels > 0
-    weight = np.ones(n_voxels)
-    if pag_label is not None:
-        weight[labels == pag_label] = pag_partial_volume
     percent[:, in_roi] += (
         SIGNAL_PERCENT * weight[in_roi] * latent[:, labels[in_roi] - 1]
     )
@@ -280,9 +356,9 @@ def simulate_bold(
         percent += np.outer(
             shift, unmodelled_motion * np.abs(rng.standard_normal(n_voxels))
         )
-    if pag_label is not None and pag_pulsation_percent:
+    if pag_pulsation_percent and csf.any():
         pulsation = _ar1(rng, n_volumes, 1, 0.2)[:, 0]
-        percent[:, labels == pag_label] += pag_pulsation_percent * pulsation[:, None]
+        percent[:, csf > 0] += pag_pulsation_percent * np.outer(pulsation, csf[csf > 0])
 
     baseline = rng.uniform(600, 1200, n_voxels)
     series = baseline * (1 + percent / 100.0)

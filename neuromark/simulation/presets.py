@@ -88,9 +88,14 @@ class Preset:
     unmodelled_motion : float
         Loading (percent) of spin-history motion effects (|volume-to-volume
         displacement|) that the written confounds do not hold.
-    pag_pulsation_percent, pag_partial_volume : float
-        CSF pulsation added to PAG voxels, and the share of the PAG latent
-        signal in its voxels (partial volume with CSF and surroundings).
+    pag_pulsation_percent : float
+        SD (percent) of the aqueduct CSF pulsation in a voxel full of CSF;
+        voxels next to the aqueduct carry it in proportion to their CSF share.
+    pag_partial_volume : bool
+        Whether a voxel carries the PAG signal in proportion to the traced
+        PAG tissue it holds (else fully, in every voxel the trace touches).
+    brainstem_noise_scale : float
+        Multiplier of the voxel noise around the PAG (low brainstem tSNR).
     spatial_smoothness_mm : float
         FWHM of the spatial smoothness of the voxel noise (0: independent).
     compcor_layout : str
@@ -127,7 +132,8 @@ class Preset:
     motion_sd_mm: tuple = (0.02, 0.02)
     unmodelled_motion: float = 0.0
     pag_pulsation_percent: float = 0.0
-    pag_partial_volume: float = 1.0
+    pag_partial_volume: bool = False
+    brainstem_noise_scale: float = 1.0
     spatial_smoothness_mm: float = 0.0
     compcor_layout: str = "combined"
 
@@ -237,8 +243,9 @@ REALISTIC = Preset(
     movement_per_min=(0.0, 1.5),
     motion_sd_mm=(0.01, 0.05),
     unmodelled_motion=0.3,
-    pag_pulsation_percent=1.5,
-    pag_partial_volume=0.6,
+    pag_pulsation_percent=6.0,
+    pag_partial_volume=True,
+    brainstem_noise_scale=2.0,
     spatial_smoothness_mm=6.0,
     compcor_layout="fmriprep",
 )

@@ -230,9 +230,41 @@ def _plan_nuisance(rng, sessions, preset, site, arm, responder, effect_size):
             "unmodelled_motion": preset.unmodelled_motion,
             "pag_pulsation_percent": preset.pag_pulsation_percent,
             "pag_partial_volume": preset.pag_partial_volume,
+            "brainstem_noise_scale": preset.brainstem_noise_scale,
             "spatial_smoothness_mm": preset.spatial_smoothness_mm,
             "compcor_layout": preset.compcor_layout,
         }
+
+
+def _roi_anatomy(rois, mask, affine, resolution):
+    """ROI labels of the grid: spheres, and the PAG where its trace lies.
+
+    Returns
+    -------
+    labels : ndarray of int
+        ``k + 1`` in ROI ``k`` (the PAG: every brain voxel its trace touches).
+    pag, csf : ndarray of float
+        PAG tissue and aqueduct CSF share of each voxel.
+    """
+    is_sphere = (rois["label"] != "PAG").to_numpy()
+    labels = _fmri.roi_voxels(rois[is_sphere], mask, affine, min_radius_mm=resolution)
+    labels = np.r_[0, np.flatnonzero(is_sphere) + 1][labels]  # to ``rois`` order
+    pag, csf = _fmri.pag_anatomy(resolution)
+    pag_label = list(rois["label"]).index("PAG") + 1
+    labels[(pag > 0) & mask] = pag_label
+    return labels, pag, csf
+
+
+def _run_anatomy(run, pag_label, pag, csf):
+    """Per-run simulator options: the PAG's anatomy, partial volume and noise."""
+    run = dict(run or {})
+    partial = run.pop("pag_partial_volume", False)
+    options = {"pag_label": pag_label}
+    if partial:
+        options["signal_weight"] = np.where(pag > 0, pag, 1.0)
+    if run.get("pag_pulsation_percent"):
+        options["csf_fraction"] = csf
+    return run | options
 
 
 def nearest_correlation(matrix):
@@ -381,6 +413,18 @@ def _write_unit(unit, root, task, settings, grid):
     )
 
 
+def _write_csf_probseg(root, pid, aqueduct, mask, affine):
+    """FMRIPrep's CSF probability map in template space (the aqueduct here)."""
+    import nibabel as nib
+
+    folder = root / "derivatives" / "fmriprep" / pid / "anat"
+    folder.mkdir(parents=True, exist_ok=True)
+    img = nib.Nifti1Image((aqueduct * mask).astype(np.float32), affine)
+    img.header.set_qform(affine, code=4)
+    img.header.set_sform(affine, code=4)
+    nib.save(img, folder / f"{pid}_space-{SPACE}_label-CSF_probseg.nii.gz")
+
+
 def _dataset_files(root, n, seed):
     description = {
         "Name": f"neuromark simulated pain trial ({n} participants, seed {seed})",
@@ -437,7 +481,7 @@ def simulate_study(
     eeg_duration=120.0,
     fmri_volumes=120,
     fmri_tr=2.0,
-    fmri_resolution=4.0,
+    fmri_resolution=3.0,
     missing_rate=0.0,
     overwrite=False,
     n_jobs=1,
@@ -544,8 +588,7 @@ def simulate_study(
     table, responder = _participants(rng, n_participants, interventions, responder_rate)
     plans = _plan(rng, table, responder, rois, effect_size, baseline_effect, model)
     mask, affine = _fmri.mni_grid(fmri_resolution)
-    roi_labels = _fmri.roi_voxels(rois, mask, affine, min_radius_mm=fmri_resolution)
-
+    roi_labels, pag_tissue, aqueduct = _roi_anatomy(rois, mask, affine, fmri_resolution)
     pag_label = list(rois["label"]).index("PAG") + 1
     units, dropped = [], []
     seeds = iter(np.random.SeedSequence(seed).generate_state(4 * n_participants))
@@ -562,10 +605,10 @@ def simulate_study(
                 if modality == "eeg":
                     params = plan["eeg"]
                 else:
-                    run = plan["fmri_run"]
-                    if run:  # realistic: the PAG gets its own noise
-                        run = run | {"pag_label": pag_label}
-                    params = (plan["fmri"], run)
+                    params = (
+                        plan["fmri"],
+                        _run_anatomy(plan["fmri_run"], pag_label, pag_tissue, aqueduct),
+                    )
                 units.append((modality, pid, session, params, unit_seed))
 
     settings = {
@@ -589,6 +632,8 @@ def simulate_study(
             )
             for unit in units
         )
+        for pid in sorted({u[1] for u in units if u[0] == "fmri"}):
+            _write_csf_probseg(staging, pid, aqueduct, mask, affine)
         truth = _truth(
             table,
             responder,
