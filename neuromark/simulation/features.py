@@ -31,12 +31,14 @@ from .study import _participants, _plan, edge_name
 # band power of the 1/f background under the rhythm (µV²); per-session error
 # SD of log10 band power (0.053 measured) and of the PAF (0.07 Hz); Fisher-z
 # error of an edge (0.09-0.12) and the attenuation of measured correlations by
-# voxel noise (cortex 0.77-0.80; PAG 0.41: partial volume and pulsation).
+# voxel noise (cortex 0.77-0.86; PAG 0.64 with the traced PAG at 3 mm, partial
+# volume and pulsation: calibration table 4 of 2026-12-02, session 6; it was
+# 0.41 with the 3 mm sphere).
 BACKGROUND_POWER = {"alpha": 12.0, "beta": 6.0}
 LOGPOWER_NOISE = 0.053
 PAF_NOISE_HZ = 0.07
 FC_NOISE_Z = 0.11
-FC_ATTENUATION = {"cortex": 0.8, "PAG": 0.4}
+FC_ATTENUATION = {"cortex": 0.8, "PAG": 0.64}
 
 
 def simulate_features(
