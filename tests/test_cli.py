@@ -67,7 +67,7 @@ def test_demo_leaves_outputs(tmp_path, capsys):
     out = tmp_path / "demo"
     assert (
         main(
-            ["-q", "demo", "--output", str(out), "--participants", "8", "--n-jobs", "1"]
+            ["-q", "demo", "--output", str(out), "--participants", "8", "--n-jobs", "2"]
         )
         == 0
     )

@@ -83,7 +83,10 @@ def test_unusable_recordings_are_refused(change, match):
 def test_too_little_clean_data_is_refused():
     raw = _raw(seconds=40.0)
     with pytest.raises(DataFileError, match=r"only 0 s of clean data \(0 of 10 epochs"):
-        preprocess(raw, PreprocessingSettings(reject_ptp_uv=1.0))
+        preprocess(
+            raw,
+            PreprocessingSettings(reject_ptp_uv=1.0, artifacts={"autoreject": False}),
+        )
     with pytest.raises(DataFileError, match=r"minimum is 60 s"):
         preprocess(raw, PreprocessingSettings(min_clean_seconds=60))
 

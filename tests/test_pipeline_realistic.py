@@ -18,11 +18,13 @@ def realistic(tmp_path_factory):
         preset="realistic",
         modalities=["eeg"],
         eeg_duration=90.0,
+        n_jobs=2,
     )
     config = make_config(
         bids_root=root,
         output_dir=base / "out",
         modalities=["eeg"],
+        n_jobs=2,
         predict={"n_permutations": 20, "n_repeats": 1, "n_bootstrap": 200},
     )
     return root, run_pipeline(config, verbose="error")
@@ -49,8 +51,11 @@ def test_realistic_nuisance_reaches_qc_and_statistics(realistic):
     root, result = realistic
     qc = result["eeg_qc"]
     assert qc["n_epochs"].max() - qc["n_epochs"].min() >= 3  # artefacts vary
-    # pre and post were recorded alike in the simulator: no difference flagged
-    assert (qc["prepost_differences"].fillna("") == "").all()
+    # pre and post were recorded alike in the simulator; only the clean
+    # duration can differ (artefact rates are drawn per session)
+    differences = qc["prepost_differences"].fillna("")
+    assert differences.isin([""]).any()
+    assert (differences.eq("") | differences.str.startswith("clean duration")).all()
     assert set(qc["recorded_sfreq"]) == {250.0}
     # connectivity from 20 epochs everywhere; fewer clean ones: missing, with why
     short = qc["n_epochs"] < 20

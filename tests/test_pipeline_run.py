@@ -120,6 +120,9 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     assert not prepost["feature"].str.startswith("wpli").any()
     eeg_qc = pd.read_csv(out / "eeg_qc.tsv", sep="\t")
     assert eeg_qc["connectivity_missing_reason"].str.contains("fewer than").all()
+    # 60-s recordings are too short for a 32-channel ICA: off, and why
+    assert eeg_qc["ica"].str.startswith("off: 60 s of data; ICA of 32 channels").all()
+    assert eeg_qc["emg_index"].between(0, 1).all()
 
 
 def test_rerun_gives_identical_tables(study_root, tmp_path):

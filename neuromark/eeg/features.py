@@ -28,6 +28,7 @@ from ..exceptions import DataFileError
 from ..io.checks import line_frequency, read_metadata
 from ..utils._logging import logger
 from . import spectral
+from .artifacts import emg_index
 from .connectivity import region_connectivity
 from .preprocessing import _source, preprocess
 from .settings import EEGSettings, check_bands
@@ -323,6 +324,9 @@ def extract_eeg_features(
         return_qc=True,
     )
     qc = qc | _spectral_qc(spectral_qc, ch_names, n_epochs)
+    qc["emg_index"] = emg_index(
+        per_epoch.mean(axis=0), freqs, lowpass=epochs.info["lowpass"]
+    )
     qc |= _aperiodic_evidence(per_epoch.mean(axis=(0, 1)), freqs, settings.spectral)
     parts = [markers]
     if settings.connectivity.enabled:

@@ -4,8 +4,10 @@ Steps, each configurable in :class:`~neuromark.eeg.settings.PreprocessingSetting
 and recorded in the returned QC: EEG channel selection and NaN check, montage,
 resampling, band-pass and notch filtering, bad-channel detection (flat,
 robust deviation, low correlation; Bigdely-Shamlo et al. 2015) with
-spherical-spline interpolation, re-referencing, fixed-length epochs and
-peak-to-peak rejection, and a minimum amount of clean data.
+spherical-spline interpolation, re-referencing, removal of eye and muscle
+components (ICA + ICLabel, :mod:`neuromark.eeg.artifacts`), fixed-length
+epochs and peak-to-peak rejection at a data-driven threshold (autoreject),
+and a minimum amount of clean data.
 """
 
 from pathlib import Path
@@ -15,6 +17,7 @@ import numpy as np
 from ..exceptions import DataFileError
 from ..io.checks import MIN_EEG_CHANNELS
 from ..utils._logging import logger
+from .artifacts import ica_skip_reason, rejection_threshold, remove_ocular_muscle
 from .channels import standardize_channels
 
 UV = 1e-6
@@ -137,7 +140,10 @@ def preprocess(raw, settings, *, line_freq=None):
         ``sfreq`` (after resampling), ``recorded_sfreq``, ``n_channels``,
         ``channels`` (EEG channel names), ``bad_channels`` (name: criterion, where
         ``channels.tsv`` marks those the lab declared bad), ``notch_hz``,
-        ``reference``, ``montage``, ``n_epochs`` (kept),
+        ``reference``, ``montage``, the artefact removal (``ica``: "applied"
+        or why not, ``ica_n_components``, ``ica_removed``,
+        ``ica_label_counts``, ``muscle_seconds``; ``ptp_threshold_uv`` and
+        its ``ptp_threshold_source``), ``n_epochs`` (kept),
         ``n_epochs_rejected`` (peak-to-peak), ``n_epochs_bad_annotation``
         (overlapping ``BAD_`` annotations), ``clean_seconds`` and the
         channel names and types (``channels_renamed``, ``non_eeg_channels``
@@ -198,6 +204,9 @@ def preprocess(raw, settings, *, line_freq=None):
     if settings.resample_sfreq is not None:
         raw.resample(settings.resample_sfreq, verbose="error")
     sfreq = raw.info["sfreq"]
+    ica_reason = ica_skip_reason(raw, settings.artifacts)
+    # ICA and ICLabel see 1-100 Hz: a copy taken before the analysis band-pass
+    broad = raw.copy() if not ica_reason else None
     if settings.h_freq is not None and settings.h_freq >= sfreq / 2:
         raise DataFileError(
             source,
@@ -238,13 +247,30 @@ def preprocess(raw, settings, *, line_freq=None):
             source,
             f"channel(s) {nan_channels} contain NaN and bad-channel detection is off",
         )
-    if bads:
-        raw.info["bads"] = list(bads)
-        raw.interpolate_bads(reset_bads=True, verbose="error")
-    if settings.reference == "average":
-        raw.set_eeg_reference("average", projection=False, verbose="error")
-    elif settings.reference:
-        raw.set_eeg_reference(list(settings.reference), verbose="error")
+    for target in (raw, broad) if broad is not None else (raw,):
+        if bads:
+            target.info["bads"] = list(bads)
+            target.interpolate_bads(reset_bads=True, verbose="error")
+        if settings.reference == "average":
+            target.set_eeg_reference("average", projection=False, verbose="error")
+        elif settings.reference:
+            target.set_eeg_reference(list(settings.reference), verbose="error")
+    if broad is not None:
+        if settings.reference != "average":  # ICLabel's input is average-referenced
+            broad.set_eeg_reference("average", projection=False, verbose="error")
+        artifacts = remove_ocular_muscle(
+            broad, raw, settings.artifacts, notch_hz=notch_hz
+        )
+        del broad
+    else:
+        artifacts = {
+            "ica": ica_reason,
+            "ica_n_components": 0,
+            "ica_removed": [],
+            "ica_label_counts": {},
+        }
+        if settings.artifacts.ica:
+            logger.info("%s: ICA %s", source.name, ica_reason)
 
     epochs = mne.make_fixed_length_epochs(
         raw, duration=settings.epoch_length, preload=True, verbose="error"
@@ -253,16 +279,21 @@ def preprocess(raw, settings, *, line_freq=None):
     n_segments = len(epochs.drop_log)
     n_annotated = n_segments - len(epochs)
     n_total = len(epochs)
-    if settings.reject_ptp_uv is not None:
-        epochs.drop_bad(reject={"eeg": settings.reject_ptp_uv * UV}, verbose="error")
+    threshold, threshold_source = rejection_threshold(
+        epochs, settings.artifacts, settings.reject_ptp_uv, n_channels=len(raw.ch_names)
+    )
+    if threshold is not None:
+        epochs.drop_bad(reject={"eeg": threshold}, verbose="error")
+    threshold_uv = None if threshold is None else round(threshold / UV, 1)
     clean_seconds = len(epochs) * settings.epoch_length
     if clean_seconds < settings.min_clean_seconds or len(epochs) == 0:
         raise DataFileError(
             source,
             f"only {clean_seconds:g} s of clean data ({len(epochs)} of {n_segments} "
             f"epochs kept: {n_annotated} in BAD_ annotations, "
-            f"{n_total - len(epochs)} over {settings.reject_ptp_uv} µV "
-            f"peak-to-peak); minimum is {settings.min_clean_seconds:g} s",
+            f"{n_total - len(epochs)} over {threshold_uv} µV "
+            f"peak-to-peak, {threshold_source} threshold); minimum is "
+            f"{settings.min_clean_seconds:g} s",
         )
     qc = {
         "sfreq": float(sfreq),
@@ -273,6 +304,9 @@ def preprocess(raw, settings, *, line_freq=None):
         "notch_hz": notch_hz,
         "reference": settings.reference,
         "montage": montage,
+        **artifacts,
+        "ptp_threshold_uv": threshold_uv,
+        "ptp_threshold_source": threshold_source,
         "n_epochs": len(epochs),
         "n_epochs_rejected": n_total - len(epochs),
         "n_epochs_bad_annotation": n_annotated,

@@ -101,6 +101,81 @@ class BadChannelSettings(StrictModel):
     )
 
 
+class ArtifactSettings(StrictModel):
+    """Removal of eye and muscle artefacts (ICA + ICLabel) and bad epochs.
+
+    Eye and muscle activity move exactly frontal and beta power, and both
+    change when pain changes. ICA runs on a copy filtered at 1-100 Hz with an
+    average reference, as ICLabel expects (Pion-Tonachini et al. 2019;
+    mne-icalabel); components that ICLabel calls one of ``ica_labels`` with at
+    least ``ica_threshold`` probability are removed from the analysed data.
+    """
+
+    ica: bool = Field(
+        True,
+        description="Run ICA and remove the eye and muscle components ICLabel "
+        "finds. Off, with the reason in eeg_qc.tsv, below ica_min_channels, "
+        "below a 200 Hz sampling rate (ICLabel needs 1-100 Hz) or with fewer "
+        "than 20 samples per unmixing weight (channels squared: 82 s for 32 "
+        "channels at 250 Hz).",
+    )
+    ica_min_channels: int = Field(
+        16,
+        ge=2,
+        description="Fewer EEG channels than this: no ICA (too few components "
+        "to separate artefacts from brain activity).",
+    )
+    ica_method: Literal["picard", "infomax"] = Field(
+        "picard",
+        description="Extended infomax as ICLabel was trained on: 'picard' "
+        "(its fast solver, python-picard) or 'infomax' (MNE's).",
+    )
+    ica_n_components: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Components: null for the data's rank (one per channel "
+        "less those lost to interpolation and the average reference), or the "
+        "PCA dimensions explaining this fraction of variance (faster; fewer "
+        "components mix brain activity into the removed ones).",
+    )
+    ica_labels: tuple[
+        Literal[
+            "eye blink",
+            "muscle artifact",
+            "heart beat",
+            "line noise",
+            "channel noise",
+        ],
+        ...,
+    ] = Field(
+        ("eye blink", "muscle artifact"),
+        description="ICLabel classes removed.",
+    )
+    ica_threshold: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Remove a component when ICLabel's probability of one of "
+        "ica_labels is at least this.",
+    )
+    ica_seed: int = Field(0, description="Seed of the ICA fit (reproducible).")
+    muscle_zscore: float | None = Field(
+        4.0,
+        gt=0,
+        description="After ICA, mark muscle bursts it left (65-95 Hz envelope "
+        "z-score above this, MNE's annotate_muscle_zscore) as BAD_muscle, so "
+        "their epochs are dropped; null to skip.",
+    )
+    autoreject: bool = Field(
+        True,
+        description="Replace the fixed peak-to-peak threshold by a data-driven "
+        "one (autoreject's get_rejection_threshold, cross-validated per "
+        "recording; Jas et al. 2017); below ica_min_channels the fixed "
+        "reject_ptp_uv is used.",
+    )
+
+
 class PreprocessingSettings(StrictModel):
     """Preprocessing of resting EEG before spectra (all steps recorded in QC)."""
 
@@ -145,7 +220,12 @@ class PreprocessingSettings(StrictModel):
         150.0,
         gt=0,
         description="Drop epochs whose peak-to-peak amplitude exceeds this "
-        "(µV) on any channel; null keeps all.",
+        "(µV) on any channel; null keeps all. With artifacts.autoreject the "
+        "data-driven threshold is used instead.",
+    )
+    artifacts: ArtifactSettings = Field(
+        default_factory=ArtifactSettings,
+        description="ICA with ICLabel, and the data-driven epoch threshold.",
     )
     min_clean_seconds: float = Field(
         30.0, ge=0, description="Refuse a recording with less clean data than this (s)."

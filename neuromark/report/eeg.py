@@ -198,6 +198,11 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
         "participant_id",
         "session",
         "bad_channels",
+        "ica",
+        "ica_removed",
+        "muscle_seconds",
+        "ptp_threshold_uv",
+        "emg_index",
         "n_epochs",
         "n_epochs_rejected",
         "clean_seconds",
@@ -225,7 +230,13 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
             "Mean change of alpha and beta power, log10(post / pre), per intervention.",
         )
     note = (
-        "<p class='note'>n_channels_alpha_peak: channels whose spectrum has a "
+        "<p class='note'>ica_removed: independent components ICLabel called an "
+        "eye blink or a muscle artefact, removed (label and probability); "
+        "muscle_seconds: bursts left after ICA, marked BAD_muscle; "
+        "ptp_threshold_uv: the peak-to-peak threshold (autoreject's, or the "
+        "fixed one below 16 channels); emg_index: 30-45 Hz over 1-45 Hz power "
+        "of the clean epochs (muscle left). "
+        "n_channels_alpha_peak: channels whose spectrum has a "
         "FOOOF peak in the PAF range at least eeg.spectral.paf_min_z standard "
         "errors above the aperiodic fit; elsewhere PAF and its centre of gravity "
         f"are missing, not guessed ({no_peak} recording(s) without any). "
