@@ -2,7 +2,15 @@
 
 import logging
 
-from neuromark.eeg.comparability import compare_sessions, describe_differences
+from neuromark.eeg.comparability import (
+    compare_sessions,
+    describe_differences,
+    eyes_condition,
+    mixed_eyes,
+)
+from neuromark.pipeline import make_config, run_pipeline
+
+SESSIONS = ("pre", "post")
 
 CHANNELS = ["Fp1", "Fp2", "Cz", "O1", "O2"]
 
@@ -61,3 +69,60 @@ def test_compare_sessions_flags_participants_and_logs_once(caplog):
         "sub-01: pre and post EEG recorded differently: sampling rate 500 vs 250 Hz"
     ]
     assert "prepost_differences" not in qcs[0]  # the input is not modified
+
+
+def test_eyes_condition_from_the_file_name_or_the_config():
+    assert eyes_condition("sub-01_ses-pre_task-rest_acq-eyesclosed_eeg.edf") == (
+        "closed",
+        "acq",
+    )
+    assert eyes_condition("sub-01_ses-pre_task-restEO_eeg.edf") == ("unknown", "")
+    assert eyes_condition("sub-01_ses-pre_task-eyesopen_eeg.edf") == ("open", "task")
+    assert eyes_condition("sub-01_ses-pre_task-rest_acq-EC_eeg.vhdr") == (
+        "closed",
+        "acq",
+    )
+    assert eyes_condition("sub-01_ses-pre_task-rest_eeg.edf", "closed") == (
+        "closed",
+        "config",
+    )
+    # the name wins over the declared default
+    assert eyes_condition("sub-01_task-rest_acq-open_eeg.edf", "closed")[0] == "open"
+    pre, post = _qc("sub-01", "pre", eyes="closed"), _qc("sub-01", "post", eyes="open")
+    assert describe_differences(pre, post) == ["eyes closed vs open"]
+    unknown = _qc("sub-01", "post", eyes="unknown")
+    assert describe_differences(pre, unknown) == []
+    refused = mixed_eyes([pre, post, _qc("sub-02", "pre", eyes="open")], SESSIONS)
+    assert refused == {
+        "sub-01": "pre EEG recorded with eyes closed, post with eyes open: not "
+        "paired (set eeg.allow_mixed_eyes: true to pair them)"
+    }
+
+
+def test_pipeline_refuses_to_pair_different_eyes_conditions(study_copy, tmp_path):
+    eeg = study_copy / "sub-01"
+    for session, condition in (("pre", "eyesclosed"), ("post", "eyesopen")):
+        path = eeg / f"ses-{session}/eeg/sub-01_ses-{session}_task-rest_eeg.edf"
+        path.rename(path.with_name(path.name.replace("_eeg", f"_acq-{condition}_eeg")))
+    config = dict(bids_root=study_copy, modalities=["eeg"])
+    steps = ["discover", "check", "eeg"]
+    result = run_pipeline(make_config(output_dir=tmp_path / "a", **config), steps=steps)
+    qc = result["eeg_qc"].set_index(["participant_id", "session"])
+    assert qc.loc[("sub-01", "pre"), "eyes"] == "closed"
+    assert qc.loc[("sub-01", "post"), "eyes_source"] == "acq"
+    assert "eyes closed vs open" in qc.loc[("sub-01", "post"), "prepost_differences"]
+    errors = result["errors"]
+    assert errors["problem"].str.contains("not paired").sum() == 1
+    long = result["features_long"]
+    sub01 = long[(long["participant_id"] == "sub-01") & (long["modality"] == "eeg")]
+    assert set(sub01["session"]) == {"pre"}  # baseline kept, no change computed
+    allowed = run_pipeline(
+        make_config(
+            output_dir=tmp_path / "b", eeg={"allow_mixed_eyes": True}, **config
+        ),
+        steps=steps,
+    )
+    long = allowed["features_long"]
+    assert {"pre", "post"} <= set(
+        long.loc[long["participant_id"] == "sub-01", "session"]
+    )

@@ -29,6 +29,7 @@ from ..io.checks import line_frequency, read_metadata
 from ..utils._logging import logger
 from . import spectral
 from .artifacts import emg_index
+from .comparability import eyes_condition
 from .connectivity import region_connectivity
 from .preprocessing import _source, preprocess
 from .settings import EEGSettings, check_bands
@@ -441,6 +442,7 @@ def recording_features(recording, settings=None):
     """
     from ..io import read_eeg_recording
 
+    settings = settings or EEGSettings()
     raw = read_eeg_recording(recording)
     metadata = read_metadata(recording)
     features, qc, spectra = extract_eeg_features(
@@ -449,6 +451,7 @@ def recording_features(recording, settings=None):
     qc["recorded_reference"] = next(
         (str(m["EEGReference"]) for _, m in metadata if "EEGReference" in m), "n/a"
     )
+    qc["eyes"], qc["eyes_source"] = eyes_condition(recording.path, settings.eyes)
     ids = {
         "participant_id": recording.participant_id,
         "session": recording.session,

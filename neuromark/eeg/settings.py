@@ -400,6 +400,19 @@ class EEGSettings(StrictModel):
     connectivity: ConnectivitySettings = Field(
         default_factory=ConnectivitySettings, description="Sensor connectivity."
     )
+    eyes: Literal["auto", "closed", "open"] = Field(
+        "auto",
+        description="Eyes condition of the resting recordings: 'auto' reads it "
+        "from the file name's acq or task entity (eyesclosed, closed, ec; "
+        "eyesopen, open, eo), 'closed' or 'open' declares it for recordings "
+        "whose names do not say. Recorded in eeg_qc.tsv (eyes).",
+    )
+    allow_mixed_eyes: bool = Field(
+        False,
+        description="Pair a participant's pre and post recordings made in "
+        "different eyes conditions (alpha differs several-fold between them); "
+        "by default the post recording is not paired and the reason is logged.",
+    )
 
     @model_validator(mode="after")
     def _connectivity_bands(self):

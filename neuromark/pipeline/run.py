@@ -49,7 +49,7 @@ from joblib import Parallel, delayed
 
 from .. import __version__
 from ..eeg import recording_features as eeg_features
-from ..eeg.comparability import compare_sessions
+from ..eeg.comparability import compare_sessions, mixed_eyes
 from ..exceptions import ConfigError, NeuromarkError
 from ..features import column_name, sort_long, to_wide
 from ..fmri import recording_features as fmri_features
@@ -268,6 +268,8 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
                         config.eeg.preprocessing.max_clean_duration_difference
                     ),
                 )
+                features, refused = _refuse_mixed_eyes(features, qcs, config)
+                errors.append(refused)
             extras = [extra for _, (_, _, extra) in results]
             tables.update(_modality_tables(modality, extra_name, qcs, extras))
         if features:
@@ -580,6 +582,36 @@ def _format_cell(value):
     if isinstance(value, list | tuple):
         return ";".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
     return value
+
+
+def _refuse_mixed_eyes(features, qcs, config):
+    """Leave out post EEG features of participants whose eyes condition changed.
+
+    Returns
+    -------
+    features : list of pandas.DataFrame
+        The unit tables without the refused post recordings.
+    errors : pandas.DataFrame
+        One row per refused recording (stage ``eeg``).
+    """
+    sessions = (config.sessions.pre, config.sessions.post)
+    refused = {} if config.eeg.allow_mixed_eyes else mixed_eyes(qcs, sessions)
+    rows = []
+    for participant, reason in refused.items():
+        logger.warning("%s: %s", participant, reason)
+        rows.append([participant, sessions[1], "eeg", "n/a", reason, "eeg"])
+
+    def kept(table):
+        first = table.iloc[0] if len(table) else None
+        return first is None or not (
+            first["modality"] == "eeg"
+            and first["participant_id"] in refused
+            and first["session"] == sessions[1]
+        )
+
+    return [t for t in features if kept(t)], pd.DataFrame(
+        rows, columns=[*ERROR_COLUMNS, "stage"]
+    )
 
 
 def _modality_tables(modality, extra_name, qcs, extras):
