@@ -7,7 +7,7 @@ DEMO_DIR ?= demo_output
 # pytest workers; CI machines have 2 cores
 JOBS ?= 2
 
-.PHONY: demo test lint clean
+.PHONY: demo test test-fast lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope
+
+# the fast lane while developing: everything but the tests marked slow
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadscope -m "not slow"
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check neuromark atlases tests benchmarks validation

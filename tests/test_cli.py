@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 import yaml
 
 from neuromark.cli import main
@@ -63,6 +64,7 @@ def test_simulate_run_and_summary(tmp_path, capsys):
     assert "sub-06" in out and "fmri_pre" in out  # fMRI missing is reported
 
 
+@pytest.mark.slow
 def test_demo_leaves_outputs(tmp_path, capsys):
     out = tmp_path / "demo"
     assert (

@@ -65,6 +65,7 @@ def cleaned():
     return np.array(errors), qcs
 
 
+@pytest.mark.slow
 def test_blinks_and_muscle_are_removed_to_within_tolerance(cleaned):
     errors, qcs = cleaned
     delta, beta, alpha = np.median(np.abs(errors), axis=0)

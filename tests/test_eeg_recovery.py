@@ -7,6 +7,8 @@ import pytest
 from neuromark.pipeline import make_config, run_pipeline
 from neuromark.simulation import read_ground_truth, simulate_study
 
+pytestmark = pytest.mark.slow  # `make test-fast` skips these
+
 
 @pytest.fixture(scope="module")
 def eeg_runs(tmp_path_factory):

@@ -7,6 +7,8 @@ import pytest
 from neuromark.pipeline import make_config, run_pipeline
 from neuromark.simulation import read_ground_truth, simulate_study
 
+pytestmark = pytest.mark.slow  # `make test-fast` skips these
+
 PAG_ACC = ["PAG~pgACC", "PAG~dACC", "PAG~sgACC"]
 
 

@@ -54,6 +54,7 @@ def test_rerun_reads_every_unit_from_the_cache(study_root, reference_run):
         assert (reference_run / name).read_bytes() == content, name
 
 
+@pytest.mark.slow
 def test_a_changed_setting_or_file_recomputes_only_what_it_touches(
     study_copy, tmp_path
 ):

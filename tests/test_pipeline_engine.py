@@ -12,6 +12,7 @@ pytest.importorskip("distributed")
 DASK = {"backend": "dask", "dask": {"cluster": "local", "n_workers": 2}}
 
 
+@pytest.mark.slow
 def test_pipeline_on_a_local_dask_cluster_equals_loky(study_root, tmp_path):
     steps = ["discover", "check", "eeg"]
     results = {

@@ -125,6 +125,7 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     assert eeg_qc["emg_index"].between(0, 1).all()
 
 
+@pytest.mark.slow
 def test_rerun_gives_identical_tables(study_root, tmp_path):
     first = _run(study_root, tmp_path / "a")["output_dir"]
     second = _run(study_root, tmp_path / "b", n_jobs=2)["output_dir"]
@@ -190,6 +191,7 @@ def test_steps_can_be_limited(study_root, tmp_path, capsys):
     # the command line gives one line, with the nearest step
     config = tmp_path / "c.yaml"
     config.write_text(f"bids_root: {study_root}\noutput_dir: {tmp_path / 'o'}\n")
+    capsys.readouterr()  # what the runs above logged (their level is the caller's)
     assert main(["run", str(config), "--steps", "eegg"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "Did you mean 'eeg'?" in error
