@@ -95,6 +95,31 @@ def test_band_power_equals_scipy_and_mne_when_preprocessing_is_off():
         )
 
 
+def test_welch_in_blocks_equals_mne_psd_array_welch(monkeypatch):
+    from mne.time_frequency import psd_array_welch
+
+    from neuromark.eeg import spectral
+
+    rng = np.random.default_rng(4)
+    data = rng.standard_normal((7, 5, 1000)) * 1e-5 + 2e-5
+    # a few rows per block, so the blocks' seams are exercised
+    monkeypatch.setattr(spectral, "WELCH_BLOCK_BYTES", 3 * 16 * 3 * 251)
+    psd, freqs = psd_array(data, SFREQ, fmin=1.0, fmax=45.0, average=False)
+    reference, reference_freqs = psd_array_welch(
+        data,
+        SFREQ,
+        fmin=1.0,
+        fmax=45.0,
+        n_fft=500,
+        n_per_seg=500,
+        n_overlap=250,
+        window="hann",
+        verbose="error",
+    )
+    np.testing.assert_array_equal(freqs, reference_freqs)
+    np.testing.assert_allclose(psd, reference * 1e12, rtol=1e-12)
+
+
 def test_injected_sinusoid_gives_analytic_band_power_and_paf():
     amplitude, noise, freq = 10.0, 5.0, 10.3
     psd, freqs = psd_array(

@@ -13,6 +13,9 @@ from joblib import effective_n_jobs
 
 from ..exceptions import NeuromarkError
 
+# working memory of one block of Welch segments (complex spectra)
+WELCH_BLOCK_BYTES = 64e6
+
 
 def psd_array(
     data,
@@ -56,7 +59,7 @@ def psd_array(
     freqs : ndarray, shape (n_freqs,)
         Frequencies (Hz).
     """
-    from mne.time_frequency import psd_array_multitaper, psd_array_welch
+    from mne.time_frequency import psd_array_multitaper
 
     data = np.asarray(data, dtype=float)
     if data.ndim != 3:
@@ -70,16 +73,8 @@ def psd_array(
                 f"Welch window of {window_seconds} s ({n_per_seg} samples) is longer "
                 f"than an epoch ({data.shape[-1]} samples)"
             )
-        psd, freqs = psd_array_welch(
-            data,
-            sfreq,
-            fmin=fmin,
-            fmax=fmax,
-            n_fft=n_per_seg,
-            n_per_seg=n_per_seg,
-            n_overlap=int(round(overlap * n_per_seg)),
-            window="hann",
-            verbose="error",
+        psd, freqs = _welch(
+            data, sfreq, n_per_seg, int(round(overlap * n_per_seg)), fmin, fmax
         )
     elif method == "multitaper":
         psd, freqs = psd_array_multitaper(
@@ -95,6 +90,38 @@ def psd_array(
         raise ValueError(f"method must be 'welch' or 'multitaper', got {method!r}")
     psd = psd * scaling**2
     return (psd.mean(axis=0) if average else psd), freqs
+
+
+def _welch(data, sfreq, n_per_seg, n_overlap, fmin, fmax):
+    """Welch PSD of every row at once, in blocks of bounded memory.
+
+    The numbers of :func:`mne.time_frequency.psd_array_welch` (Hann window,
+    constant detrend, mean over segments, ``n_fft = n_per_seg``), without its
+    one ``scipy.signal.spectrogram`` call per row for large inputs: each block
+    of rows is one vectorised :func:`scipy.signal.welch`.
+    """
+    from scipy.signal import welch
+
+    rows = data.reshape(-1, data.shape[-1])
+    freqs = np.fft.rfftfreq(n_per_seg, 1.0 / sfreq)
+    keep = (freqs >= fmin) & (freqs <= fmax)
+    n_segments = max(1, (rows.shape[1] - n_overlap) // (n_per_seg - n_overlap))
+    block = max(1, int(WELCH_BLOCK_BYTES // (16 * n_segments * len(freqs))))
+    psd = np.empty((len(rows), int(keep.sum())))
+    for start in range(0, len(rows), block):
+        _, spectra = welch(
+            rows[start : start + block],
+            fs=sfreq,
+            window="hann",
+            nperseg=n_per_seg,
+            noverlap=n_overlap,
+            nfft=n_per_seg,
+            detrend="constant",
+            scaling="density",
+            average="mean",
+        )
+        psd[start : start + block] = spectra[:, keep]
+    return psd.reshape(data.shape[:-1] + (-1,)), freqs[keep]
 
 
 def _band_mask(freqs, fmin, fmax):
