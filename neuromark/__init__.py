@@ -29,14 +29,31 @@ __all__ = [
     "OutputError",
     "__version__",
     "atlases",
+    "eeg",
+    "features",
+    "fmri",
     "io",
     "logger",
     "pipeline",
+    "predict",
+    "report",
     "set_log_level",
     "simulation",
+    "stats",
 ]
 
-_SUBMODULES = {"atlases", "io", "pipeline", "simulation"}
+_SUBMODULES = {
+    "atlases",
+    "eeg",
+    "features",
+    "fmri",
+    "io",
+    "pipeline",
+    "predict",
+    "report",
+    "simulation",
+    "stats",
+}
 
 
 def __getattr__(name):

@@ -226,6 +226,7 @@ def _report_run(result):
             f"({row.stage}): {row.problem}"
         )
     print(f"Outputs: {result['output_dir']}")
+    print(f"Report: {result['report']}")
     if result["failed_steps"]:
         failed = "; ".join(f"{k}: {v}" for k, v in result["failed_steps"].items())
         print(
@@ -278,10 +279,9 @@ def _demo(args):
         random_state=args.seed,
     )
     result = run_pipeline(config)
-    status = _report_run(result)
     print(f"Simulated study (with ground truth): {bids_root}")
     print(f"Provenance: {result['output_dir'] / 'provenance.json'}")
-    return status
+    return _report_run(result)
 
 
 def _config(args):

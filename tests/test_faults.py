@@ -317,16 +317,16 @@ def test_logged_decisions_are_in_qc_and_survive_the_cache(fault_run):
 def test_unexpected_library_error_is_isolated(study_copy, tmp_path, monkeypatch):
     """Any exception in one unit is logged with its traceback and skipped."""
     from neuromark.pipeline import make_config, run_pipeline
-    from neuromark.pipeline import run as run_module
+    from neuromark.pipeline import steps as steps_module
 
-    real = run_module.MODALITY_STEPS["eeg"][0]
+    real = steps_module.UNIT_FUNCTIONS["eeg"]
 
     def flaky(recording, *args):
         if recording.key == ("sub-03", "post", "eeg"):
             raise np.linalg.LinAlgError("SVD did not converge")
         return real(recording, *args)
 
-    monkeypatch.setitem(run_module.MODALITY_STEPS, "eeg", (flaky, "eeg_spectra"))
+    monkeypatch.setitem(steps_module.UNIT_FUNCTIONS, "eeg", flaky)
     config = make_config(
         bids_root=study_copy, output_dir=tmp_path / "out", modalities=["eeg"]
     )

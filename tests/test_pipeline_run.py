@@ -1,4 +1,6 @@
 import json
+import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -32,14 +34,19 @@ def _run(root, out, **settings):
     return run_pipeline(make_config(bids_root=root, output_dir=out, **settings))
 
 
-def test_run_writes_outputs_and_provenance(study_root, tmp_path):
-    result = _run(study_root, tmp_path / "out", n_jobs=2)
-    out = result["output_dir"]
+@pytest.fixture(scope="module")
+def finished_run(study_root, tmp_path_factory):
+    """A full default run of the small study (both modalities, every step)."""
+    return _run(study_root, tmp_path_factory.mktemp("finished") / "out", n_jobs=2)
+
+
+def test_run_writes_outputs_and_provenance(study_root, finished_run):
+    out = finished_run["output_dir"]
     for name in OUTPUTS:
         assert (out / name).is_file(), name
     assert not [p for p in out.rglob(".*") if p.is_file()]  # no temporary files left
     provenance = json.loads((out / "provenance.json").read_text())
-    config = make_config(bids_root=study_root, output_dir=tmp_path / "out", n_jobs=2)
+    config = make_config(bids_root=study_root, output_dir=out, n_jobs=2)
     assert provenance["config_sha256"] == config.hash()
     assert provenance["neuromark_version"] == __version__
     assert provenance["versions"]["mne"] and provenance["versions"]["nilearn"]
@@ -123,6 +130,49 @@ def test_run_writes_outputs_and_provenance(study_root, tmp_path):
     # 60-s recordings are too short for a 32-channel ICA: off, and why
     assert eeg_qc["ica"].str.startswith("off: 60 s of data; ICA of 32 channels").all()
     assert eeg_qc["emg_index"].between(0, 1).all()
+
+
+def _sections(report):
+    return re.findall(r"<h2>([^<]+)", report.read_text())
+
+
+def test_partial_runs_keep_the_output_consistent(study_root, finished_run, tmp_path):
+    out = shutil.copytree(finished_run["output_dir"], tmp_path / "out")
+    config = make_config(bids_root=study_root, output_dir=out, n_jobs=2)
+    before = {p: p.read_bytes() for p in out.glob("*.tsv")}
+    sections = _sections(out / "report.html")
+    log = (out / "logs/neuromark.log").read_text()
+    # --steps predict: predicts from the earlier features; the report keeps
+    # every section; the other tables are untouched; the log is appended
+    result = run_pipeline(config, steps=["predict"])
+    assert result["provenance"]["steps"] == ["discover", "predict"]
+    assert {"eeg_qc", "fmri_qc", "stats_prepost"} <= set(
+        result["provenance"]["reused"]["tables"]
+    )
+    pd.testing.assert_frame_equal(
+        result["prediction/metrics"], finished_run["prediction/metrics"]
+    )
+    assert _sections(out / "report.html") == sections
+    for path, content in before.items():
+        assert path.read_bytes() == content, path.name
+    assert (out / "logs/neuromark.log").read_text().startswith(log)
+    # --steps eeg: the statistics and models computed from the old features
+    # are removed, the fMRI tables and features are kept
+    result = run_pipeline(config, steps=["eeg"])
+    assert not list(out.glob("stats_*.tsv"))
+    assert not list((out / "prediction").glob("*.tsv"))
+    assert (out / "fmri_qc.tsv").read_bytes() == before[out / "fmri_qc.tsv"]
+    # fMRI rows read back and EEG rows recomputed give the same tables
+    for name in ("features_long.tsv", "features_wide.tsv"):
+        assert (out / name).read_bytes() == before[out / name], name
+    assert "Response prediction" not in _sections(out / "report.html")
+    assert "fMRI quality control" in _sections(out / "report.html")
+    # a group step on a folder without features: one clear error
+    with pytest.raises(NeuromarkError, match="needs the features of an earlier run"):
+        run_pipeline(
+            make_config(bids_root=study_root, output_dir=tmp_path / "empty"),
+            steps=["stats"],
+        )
 
 
 @pytest.mark.slow

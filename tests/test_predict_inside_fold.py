@@ -6,14 +6,10 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from neuromark.fmri.connectivity import (
-    TangentSpace,
-    connectivity_matrix,
-    fisher_z,
-    geometric_mean,
-)
+from neuromark.fmri.connectivity import connectivity_matrix, fisher_z
 from neuromark.predict import make_model, validate
 from neuromark.predict.harmonize import Deconfounder
+from neuromark.predict.tangent import TangentSpace, geometric_mean
 
 REFERENCE = Path(__file__).parent / "data" / "combat_reference.npz"
 FAST = dict(n_splits=5, n_repeats=3, n_permutations=0, n_bootstrap=200)

@@ -8,6 +8,7 @@ from .design import (
     feature_columns,
 )
 from .models import MODELS, make_model
+from .tangent import TangentSpace
 from .validation import (
     DesignError,
     block_permutation,
@@ -25,6 +26,7 @@ __all__ = [
     "FEATURE_SETS",
     "MODELS",
     "DesignError",
+    "TangentSpace",
     "block_permutation",
     "build_design",
     "check_design",

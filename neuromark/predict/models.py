@@ -9,10 +9,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from ..fmri.connectivity import TangentSpace
 from ..utils._check import check_option
 from .classifiers import SparseLogisticRegression
 from .harmonize import Deconfounder
+from .tangent import TangentSpace
 
 MODELS = ("logistic", "svm", "forest", "dummy")
 
@@ -51,7 +51,7 @@ def make_model(
     tangent : (columns, pairs) | None
         Project these Fisher-z edge columns (with their ROI index pairs) into
         the tangent space at the training participants' geometric mean
-        (:class:`~neuromark.fmri.connectivity.TangentSpace`).
+        (:class:`~neuromark.predict.tangent.TangentSpace`).
     n_confounds : int
         Trailing columns of ``X`` that are confounds to regress out
         (:class:`~neuromark.predict.harmonize.Deconfounder`).

@@ -17,7 +17,7 @@ ALLOWED_TYPES = {
     "sklearn.metrics._ranking.roc_auc_score",
     "sklearn.metrics._scorer._Scorer",
     "sklearn.model_selection._split.StratifiedKFold",
-    "neuromark.fmri.connectivity.TangentSpace",
+    "neuromark.predict.tangent.TangentSpace",
     "neuromark.predict.harmonize.Deconfounder",
     "neuromark.predict.classifiers.SparseLogisticRegression",
 }

@@ -3,8 +3,6 @@
 import numpy as np
 import pandas as pd
 
-from ..simulation._eeg import MONTAGE
-
 
 def _arms(participants, ids):
     return participants.set_index("participant_id")["intervention"].reindex(ids)
@@ -116,7 +114,12 @@ def band_change(long, band, *, sessions=("pre", "post")):
 
 
 def plot_change_topomaps(
-    long, participants, *, bands=("alpha", "beta"), sessions=("pre", "post")
+    long,
+    participants,
+    *,
+    bands=("alpha", "beta"),
+    sessions=("pre", "post"),
+    montage="colin27_1020",
 ):
     """Topomaps of the mean change of band power per intervention.
 
@@ -130,6 +133,9 @@ def plot_change_topomaps(
         Bands to map (columns).
     sessions : (str, str)
         Pre and post labels.
+    montage : str
+        MNE built-in montage placing the channels (the run's
+        ``eeg.preprocessing.montage``).
 
     Returns
     -------
@@ -139,13 +145,13 @@ def plot_change_topomaps(
     import matplotlib.pyplot as plt
     import mne
 
-    montage_names = set(mne.channels.make_standard_montage(MONTAGE).ch_names)
+    montage_names = set(mne.channels.make_standard_montage(montage).ch_names)
     changes = {band: band_change(long, band, sessions=sessions) for band in bands}
     channels = [
         ch for ch in next(iter(changes.values())).columns if ch in montage_names
     ]
     info = mne.create_info(channels, 250.0, "eeg")
-    info.set_montage(MONTAGE, verbose="error")
+    info.set_montage(montage, verbose="error")
     arms = sorted(participants["intervention"].unique())
     figure, axes = plt.subplots(
         len(arms),
@@ -175,7 +181,9 @@ def plot_change_topomaps(
     return figure
 
 
-def eeg_sections(tables, participants, *, sessions=("pre", "post")):
+def eeg_sections(
+    tables, participants, *, sessions=("pre", "post"), montage="colin27_1020"
+):
     """Report sections for the EEG step: QC table, spectra and change maps.
 
     Parameters
@@ -186,6 +194,8 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
         Participants with ``intervention``.
     sessions : (str, str)
         Pre and post labels.
+    montage : str
+        MNE built-in montage of the topomaps.
 
     Returns
     -------
@@ -225,7 +235,10 @@ def eeg_sections(tables, participants, *, sessions=("pre", "post")):
     if (tables["features_long"]["session"] == sessions[1]).any():
         figures += figure_html(
             plot_change_topomaps(
-                tables["features_long"], participants, sessions=sessions
+                tables["features_long"],
+                participants,
+                sessions=sessions,
+                montage=montage,
             ),
             "Mean change of alpha and beta power, log10(post / pre), per intervention.",
         )
