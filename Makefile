@@ -34,6 +34,7 @@ test-fast: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check neuromark atlases tests benchmarks validation
 	$(BIN)/ruff format --check neuromark atlases tests benchmarks validation
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
