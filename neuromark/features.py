@@ -1,12 +1,15 @@
-"""The tidy feature tables of the output contract.
+"""The feature vocabulary: the one place that names, parses, pairs and groups features.
 
 ``features_long.tsv``: one row per participant x session x modality x feature
 x location (``participant_id, session, modality, feature, location, value,
 unit``). ``features_wide.tsv``: one row per participant with
 ``<modality>_<feature>_<location>_<pre|post|change>`` columns, change being
-post - pre.
+post - pre. Connectivity locations are undirected edges ``A~B`` (labels
+sorted), asymmetry locations channel pairs ``R-L``. Every other module builds
+and reads these names through the functions here.
 """
 
+import numpy as np
 import pandas as pd
 
 LONG_COLUMNS = [
@@ -19,6 +22,11 @@ LONG_COLUMNS = [
     "unit",
 ]
 
+
+MODALITIES = ("eeg", "fmri")
+# the columns of the long table that name a marker
+MARKER_KEYS = ["modality", "feature", "location"]
+EDGE_SEPARATOR = "~"
 
 # fMRI features (values of neuromark.fmri.connectivity.FEATURE; a test keeps
 # them equal) and the suffixes of the wide table's columns
@@ -57,6 +65,53 @@ def column_name(modality, feature, location, suffix=None):
     return stem if suffix is None else stem + "_" + suffix
 
 
+def qc_column(modality, field, suffix):
+    """Wide-table column of a per-session QC value (``qc_fmri_mean_fd_pre``).
+
+    The ``qc_`` prefix keeps QC out of the markers (:func:`split_column`
+    returns ``None`` for it); statistics may still adjust for it.
+    """
+    return f"qc_{modality}_{field}_{suffix}"
+
+
+def edge_name(a, b):
+    """Name of an undirected edge, ``"A~B"`` with the labels sorted."""
+    return EDGE_SEPARATOR.join(sorted((a, b)))
+
+
+def edge_rois(location):
+    """Split an edge location into its two labels (``None`` if not an edge)."""
+    parts = location.split(EDGE_SEPARATOR)
+    return tuple(parts) if len(parts) == 2 else None
+
+
+def split_column(name):
+    """Split a wide-table feature column into its stem and session suffix.
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``"eeg_alpha_logpower_occipital_pre"``.
+
+    Returns
+    -------
+    parsed : (str, str) | None
+        ``(stem, suffix)`` (``"eeg_alpha_logpower_occipital"``, ``"pre"``),
+        or ``None`` for a column that is not a feature (``participant_id``,
+        ``qc_eeg_n_epochs_pre``).
+    """
+    stem, _, suffix = name.rpartition("_")
+    if suffix not in SUFFIXES or column_modality(stem) is None:
+        return None
+    return stem, suffix
+
+
+def column_modality(name):
+    """Modality of a wide-table feature column or stem (``None`` for others)."""
+    modality = name.partition("_")[0]
+    return modality if modality in MODALITIES else None
+
+
 def parse_fmri_column(name):
     """Split an fMRI wide-table column into feature, edge and suffix.
 
@@ -74,15 +129,74 @@ def parse_fmri_column(name):
     parsed : (str, (str, str), str) | None
         ``(feature, (roi_a, roi_b), suffix)``, or ``None`` for any other column.
     """
-    stem, _, suffix = name.rpartition("_")
-    if suffix not in SUFFIXES or not stem.startswith("fmri_"):
+    parsed = split_column(name)
+    if parsed is None or column_modality(parsed[0]) != "fmri":
         return None
+    stem, suffix = parsed
     rest = stem[len("fmri_") :]
     for feature in sorted(FMRI_FEATURES, key=len, reverse=True):
         if rest.startswith(f"{feature}_"):
-            edge = rest[len(feature) + 1 :].split("~")
-            return (feature, tuple(edge), suffix) if len(edge) == 2 else None
+            edge = edge_rois(rest[len(feature) + 1 :])
+            return (feature, edge, suffix) if edge is not None else None
     return None
+
+
+def feature_family(long, family="regions"):
+    """Rows of the long table in the tested family.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table.
+    family : "regions" | "all"
+        ``"regions"`` keeps EEG regions, asymmetry pairs and connectivity
+        edges (locations that are not single channels) and every fMRI edge;
+        ``"all"`` keeps everything.
+
+    Returns
+    -------
+    long : pandas.DataFrame
+        The rows of the family.
+    """
+    if family == "all":
+        return long
+    from .atlases import read_eeg_regions
+
+    regional = long["location"].isin(list(read_eeg_regions()))
+    pairs = long["location"].str.contains(EDGE_SEPARATOR) | long[
+        "location"
+    ].str.contains("-")
+    return long[(long["modality"] != "eeg") | regional | pairs]
+
+
+def paired_values(long, *, sessions=("pre", "post"), by=MARKER_KEYS):
+    """Pre and post values side by side, one row per marker and participant.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table (rows of other sessions are ignored).
+    sessions : (str, str)
+        Labels of the pre and post sessions.
+    by : sequence of str
+        Columns naming a marker.
+
+    Returns
+    -------
+    pairs : pandas.DataFrame
+        Index ``(*by, participant_id)``; columns ``pre`` and ``post`` (NaN
+        where a session is missing); markers and participants without any
+        value are left out.
+    """
+    table = long[long["session"].isin(sessions)].pivot_table(
+        index=[*by, "participant_id"],
+        columns="session",
+        values="value",
+        aggfunc="first",
+    )
+    return table.reindex(columns=list(sessions)).rename(
+        columns=dict(zip(sessions, ("pre", "post")))
+    )
 
 
 def sort_long(long):
@@ -114,31 +228,26 @@ def to_wide(long, *, sessions=("pre", "post"), participants=None):
         ``<modality>_<feature>_<location>_pre``, ``..._post`` and ``..._change``
         (post - pre; NaN when either is missing).
     """
-    pre, post = sessions
     long = long[long["session"].isin(sessions)]
     if long.duplicated(
         ["participant_id", "session", "modality", "feature", "location"]
     ).any():
         raise ValueError("long feature table has duplicated rows")
     names = column_name(long["modality"], long["feature"], long["location"])
-    table = long.assign(name=names).pivot_table(
-        index="participant_id",
-        columns=["name", "session"],
-        values="value",
-        aggfunc="first",
-        dropna=False,
-    )
+    pairs = paired_values(long.assign(name=names), sessions=sessions, by=["name"])
+    by_name = dict(iter(pairs.groupby(level="name", sort=False)))
     ids = (
         participants
         if participants is not None
         else sorted(long["participant_id"].unique())
     )
+    missing = pd.DataFrame({"pre": np.nan, "post": np.nan}, index=ids)
     columns = {}
     for name in sorted(names.unique()):
-        before = table.get((name, pre), pd.Series(dtype=float)).reindex(ids)
-        after = table.get((name, post), pd.Series(dtype=float)).reindex(ids)
-        columns[f"{name}_pre"] = before.to_numpy()
-        columns[f"{name}_post"] = after.to_numpy()
-        columns[f"{name}_change"] = (after - before).to_numpy()
+        pair = by_name.get(name)
+        pair = missing if pair is None else pair.droplevel("name").reindex(ids)
+        columns[f"{name}_pre"] = pair["pre"].to_numpy()
+        columns[f"{name}_post"] = pair["post"].to_numpy()
+        columns[f"{name}_change"] = (pair["post"] - pair["pre"]).to_numpy()
     wide = pd.DataFrame(columns, index=pd.Index(ids, name="participant_id"))
     return wide.reset_index()

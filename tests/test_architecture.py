@@ -16,7 +16,7 @@ SOURCES = ["neuromark", "atlases", "tests", "benchmarks", "validation"]
 def _tool(name):
     path = Path(sys.executable).parent / name
     if not path.exists() and shutil.which(name) is None:
-        pytest.skip(f"{name} is not installed (pip install -e '.[test]')")
+        pytest.skip(f"{name} is not installed (pip install --group test)")
     return str(path) if path.exists() else name
 
 

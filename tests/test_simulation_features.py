@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 
-from neuromark.features import LONG_COLUMNS, to_wide
+from neuromark.features import LONG_COLUMNS, feature_family, paired_values, to_wide
 from neuromark.simulation import simulate_features
 from neuromark.stats import prepost_statistics
 from neuromark.stats.settings import StatsSettings
-from neuromark.stats.tables import feature_family, paired_table
 
 
 def test_vocabulary_matches_the_pipeline():
@@ -25,7 +24,7 @@ def test_vocabulary_matches_the_pipeline():
 
 def test_planted_changes_reach_the_markers():
     long, participants = simulate_features(4000, seed=1)
-    pairs = paired_table(long)
+    pairs = paired_values(long)
     change = (pairs["post"] - pairs["pre"]).rename("change").reset_index()
     arms = participants.set_index("participant_id")["intervention"]
     change["arm"] = change["participant_id"].map(arms)

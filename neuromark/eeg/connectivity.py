@@ -27,6 +27,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..features import edge_name
+
 FEATURE_PREFIX = {"wpli2_debiased": "wpli", "ppc": "ppc", "coh": "coh", "plv": "plv"}
 
 
@@ -56,7 +58,7 @@ def region_pairs(ch_names, regions):
             {tuple(sorted((i, j))) for i in members[a] for j in members[b] if i != j}
         )
         if chosen:
-            pairs[f"{a}~{b}"] = chosen
+            pairs[edge_name(a, b)] = chosen
     return pairs
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ..features import edge_name
 from ..utils._check import check_option
 
 KINDS = ("correlation", "partial correlation")
@@ -62,7 +63,7 @@ def fisher_z(r):
 def edge_table(matrix, labels, feature, unit="Fisher z"):
     """Upper-triangle edges of a matrix as long rows, named ``A~B`` (sorted)."""
     rows = [
-        (feature, "~".join(sorted((labels[i], labels[j]))), float(matrix[i, j]), unit)
+        (feature, edge_name(labels[i], labels[j]), float(matrix[i, j]), unit)
         for i, j in itertools.combinations(range(len(labels)), 2)
     ]
     return pd.DataFrame(rows, columns=["feature", "location", "value", "unit"])

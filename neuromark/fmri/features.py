@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataFileError
+from ..features import edge_name
 from ..utils._logging import logger
 from .connectivity import FEATURE, connectivity_matrix, edge_table, fisher_z
 from .denoise import (
@@ -413,7 +414,7 @@ def pag_sensitivity(signals, alternative_signals, roi_qc, main_definition):
             value = np.nan
             if pag is not None:
                 value = fisher_z(np.corrcoef(pag, signals[other])[0, 1])
-            location = "~".join(sorted(("PAG", other)))
+            location = edge_name("PAG", other)
             rows.append([name, location, value, int(voxels.get(name, 0))])
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 

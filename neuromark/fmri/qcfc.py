@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..features import parse_fmri_column
+from ..features import edge_name, parse_fmri_column
 
 MIN_PARTICIPANTS = 6
 
@@ -56,7 +56,7 @@ def qc_fc(wide, centres=None, *, feature="fc"):
             if a in centres and b in centres
             else np.nan
         )
-        rows.append((session, f"{a}~{b}", len(values), r, p, distance))
+        rows.append((session, edge_name(a, b), len(values), r, p, distance))
     return pd.DataFrame(
         rows, columns=["session", "location", "n", "r", "p", "distance_mm"]
     )

@@ -17,7 +17,13 @@ import pandas as pd
 from ..eeg import recording_features as eeg_features
 from ..eeg.comparability import compare_sessions, mixed_eyes
 from ..exceptions import NeuromarkError
-from ..features import column_name, sort_long, to_wide
+from ..features import (
+    column_name,
+    feature_family,
+    qc_column,
+    sort_long,
+    to_wide,
+)
 from ..fmri import recording_features as fmri_features
 from ..fmri import settings_atlas
 from ..fmri.features import main_pag_definition
@@ -350,7 +356,7 @@ def update_feature_tables(state):
             )
             for label, suffix in zip(state.sessions, ("pre", "post")):
                 if label in per_session:
-                    wide[f"qc_{modality}_{field}_{suffix}"] = wide[
+                    wide[qc_column(modality, field, suffix)] = wide[
                         "participant_id"
                     ].map(per_session[label])
     state.tables["features_long"], state.tables["features_wide"] = long, wide
@@ -358,7 +364,7 @@ def update_feature_tables(state):
 
 def _motion_covariates(wide, config):
     """Change of mean FD per participant, for the fMRI treatment effects."""
-    columns = ("qc_fmri_mean_fd_pre", "qc_fmri_mean_fd_post")
+    columns = tuple(qc_column("fmri", "mean_fd", s) for s in ("pre", "post"))
     if not config.stats.motion_covariate or not set(columns) <= set(wide):
         return {}
     change = wide.set_index("participant_id")
@@ -437,7 +443,6 @@ def run_predict(state):
     rewritten from the cached fits' tables only when recomputed.
     """
     from ..predict.study import predict_responders
-    from ..stats import feature_family
 
     config, context, tables = state.config, state.context, state.tables
     participants = state.study.participants

@@ -3,11 +3,12 @@
 import pandas as pd
 
 from ..exceptions import NeuromarkError
+from ..features import MODALITIES, column_modality, split_column
 from ..utils._check import check_option
 from .validation import DesignError
 
 FEATURE_SETS = ("baseline", "change", "both")
-SUFFIXES = {"baseline": ("_pre",), "change": ("_change",), "both": ("_pre", "_change")}
+SUFFIXES = {"baseline": ("pre",), "change": ("change",), "both": ("pre", "change")}
 CLINICAL = ("pain_pre", "age", "sex")
 
 
@@ -32,16 +33,15 @@ def feature_columns(wide, modality, feature_set, *, family=None):
     """
     check_option("feature_set", feature_set, FEATURE_SETS)
     check_option("modality", modality, ("eeg", "fmri", "combined"))
-    prefixes = ("eeg_", "fmri_") if modality == "combined" else (f"{modality}_",)
+    modalities = MODALITIES if modality == "combined" else (modality,)
     columns = []
     for column in wide.columns:
-        if not column.startswith(prefixes):
+        parsed = split_column(column)
+        if parsed is None or column_modality(column) not in modalities:
             continue
-        for suffix in SUFFIXES[feature_set]:
-            if column.endswith(suffix) and (
-                family is None or column[: -len(suffix)] in family
-            ):
-                columns.append(column)
+        stem, suffix = parsed
+        if suffix in SUFFIXES[feature_set] and (family is None or stem in family):
+            columns.append(column)
     return columns
 
 

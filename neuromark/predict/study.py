@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..features import parse_fmri_column
+from ..features import column_modality, parse_fmri_column, split_column
 from ..utils._logging import logger
 from .design import (
     build_design,
@@ -133,7 +133,7 @@ def _feature_groups(names, family):
     """
     grouped = {}
     for name in names:
-        stem, _, suffix = name.rpartition("_")
+        stem, suffix = split_column(name) or (name, None)
         label = family.get(stem) if isinstance(family, dict) else None
         grouped.setdefault(f"{label} ({suffix})" if label else name, []).append(name)
     return grouped
@@ -153,7 +153,7 @@ def _primary(wide, scope, settings, family):
     columns = feature_columns(
         wide, primary.modality, primary.feature_set, family=markers
     )
-    measured = {column.partition("_")[0] for column in columns}
+    measured = {column_modality(column) for column in columns}
     # "combined" of a study with one modality is that modality
     modality = measured.pop() if len(measured) == 1 else primary.modality
     return Analysis(

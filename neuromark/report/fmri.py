@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from ..features import edge_rois
 from ..fmri.features import USABLE
 
 
@@ -13,12 +14,12 @@ def _matrices_by_arm(values, participants, column):
     """
     arms = participants.set_index("participant_id")["intervention"]
     values = values.assign(intervention=values["participant_id"].map(arms).to_numpy())
-    rois = sorted({r for edge in values["location"] for r in edge.split("~")})
+    rois = sorted({r for edge in values["location"] for r in edge_rois(edge)})
     matrices = {}
     for arm, group in values.groupby("intervention"):
         matrix = pd.DataFrame(0.0, index=rois, columns=rois)
         for edge, value in group.groupby("location")[column].mean().items():
-            a, b = edge.split("~")
+            a, b = edge_rois(edge)
             matrix.loc[a, b] = matrix.loc[b, a] = value
         matrices[arm] = matrix
     return matrices

@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from ..atlases import read_roi_registry
+from ..features import edge_name
 from ._eeg import ALPHA_RMS_UV, BETA_RMS_UV, FRONTAL_ALPHA_RMS_UV
 from .presets import DEFAULT_ARMS, PRESETS
-from .study import _participants, _plan, edge_name
+from .study import _participants, _plan
 
 # Measurement model, fitted to the whole pipeline's output on a realistic study
 # (16 participants, 120-s EEG, 150 volumes at 3 mm; planted vs measured):

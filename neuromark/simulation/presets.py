@@ -35,6 +35,8 @@ import dataclasses
 
 import numpy as np
 
+from ..features import edge_name
+
 ACC = ("sgACC", "pgACC", "dACC")
 
 
@@ -182,7 +184,7 @@ class Preset:
         """JSON-serialisable description (edges as ``"A~B"``)."""
 
         def edges(table):
-            return {"~".join(sorted(e)): v for e, v in table.items()}
+            return {edge_name(*e): v for e, v in table.items()}
 
         out = dataclasses.asdict(self)
         out["fc_effects"] = {arm: edges(t) for arm, t in self.fc_effects.items()}

@@ -34,6 +34,7 @@ from joblib import Parallel, delayed
 
 from ..atlases import read_roi_registry
 from ..exceptions import OutputError
+from ..features import edge_name
 from ..io.participants import label_responders
 from ..utils._docs import fill_doc
 from ..utils._logging import logger, verbose
@@ -71,11 +72,6 @@ EEG_EFFECTS = IDEALISED.eeg_effects
 BASELINE_FC = IDEALISED.baseline_fc
 BASELINE_PAF_HZ = IDEALISED.baseline_paf
 EEG_MARKERS = ("paf_shift_hz", "alpha_gain", "frontal_alpha_gain", "beta_gain")
-
-
-def edge_name(a, b):
-    """Name of an undirected edge, ``"A~B"`` with the labels sorted."""
-    return "~".join(sorted((a, b)))
 
 
 def _correlation(labels, edges):

@@ -1,5 +1,6 @@
 """Statistics: treatment effects, pre/post change, responders, reliability."""
 
+from ..features import feature_family
 from .effects import (
     fdr,
     group_difference,
@@ -11,7 +12,6 @@ from .effects import (
 )
 from .settings import StatsSettings
 from .tables import (
-    feature_family,
     prepost_statistics,
     reliability,
     responder_statistics,

@@ -3,41 +3,12 @@
 import pandas as pd
 from joblib import Parallel, delayed
 
+from ..features import MARKER_KEYS as KEYS
+from ..features import feature_family, paired_values
 from ..utils._logging import logger
 from .effects import fdr, group_difference, icc, paired_effect, sign_flip_pvalue
 from .settings import StatsSettings
 from .treatment import family_of
-
-KEYS = ["modality", "feature", "location"]
-
-
-def feature_family(long, family="regions"):
-    """Rows of the long table in the tested family.
-
-    ``"regions"`` keeps EEG regions, asymmetry pairs and connectivity edges
-    (locations that are not single channels) and every fMRI edge; ``"all"``
-    keeps everything.
-    """
-    if family == "all":
-        return long
-    from ..atlases import read_eeg_regions
-
-    regional = long["location"].isin(list(read_eeg_regions()))
-    pairs = long["location"].str.contains("~") | long["location"].str.contains("-")
-    return long[(long["modality"] != "eeg") | regional | pairs]
-
-
-def paired_table(long, *, sessions=("pre", "post")):
-    """Per participant and feature: the pre and post values side by side."""
-    table = long.pivot_table(
-        index=[*KEYS, "participant_id"],
-        columns="session",
-        values="value",
-        aggfunc="first",
-    )
-    return table.reindex(columns=list(sessions)).rename(
-        columns=dict(zip(sessions, ("pre", "post")))
-    )
 
 
 def prepost_statistics(
@@ -70,7 +41,7 @@ def prepost_statistics(
         (``confirmatory`` or ``exploratory``, from ``settings.confirmatory``).
     """
     settings = settings or StatsSettings()
-    pairs = paired_table(feature_family(long, settings.family), sessions=sessions)
+    pairs = paired_values(feature_family(long, settings.family), sessions=sessions)
     arms = participants.set_index("participant_id")["intervention"]
     rows = []
     for keys, group in pairs.groupby(level=KEYS, sort=True):
@@ -126,7 +97,7 @@ def responder_statistics(
         responders) and ``q_welch`` / ``q_permutation`` within intervention.
     """
     settings = settings or StatsSettings()
-    pairs = paired_table(feature_family(long, settings.family), sessions=sessions)
+    pairs = paired_values(feature_family(long, settings.family), sessions=sessions)
     change = (pairs["post"] - pairs["pre"]).rename("change").reset_index()
     info = participants.set_index("participant_id")
     change["intervention"] = change["participant_id"].map(info["intervention"])
@@ -173,7 +144,7 @@ def reliability(long, participants, settings=None, *, sessions=("pre", "post")):
     controls = arms.index[arms.astype(str).str.lower().isin(wanted)]
     if len(controls) < 2:
         return pd.DataFrame()
-    pairs = paired_table(feature_family(long, settings.family), sessions=sessions)
+    pairs = paired_values(feature_family(long, settings.family), sessions=sessions)
     pairs = pairs[pairs.index.get_level_values("participant_id").isin(controls)]
     rows = [
         dict(zip(KEYS, keys))

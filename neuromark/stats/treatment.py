@@ -11,11 +11,10 @@ fitted with statsmodels.
 import numpy as np
 import pandas as pd
 
+from ..features import MARKER_KEYS as KEYS
 from ..utils._logging import logger
 from .effects import fdr, two_stage_fdr
 from .settings import StatsSettings
-
-KEYS = ["modality", "feature", "location"]
 
 
 def control_arm(interventions, control_arms):
@@ -181,7 +180,7 @@ def treatment_effects(
         ``family``, ``q`` and ``significant``. Empty, with
         ``attrs["reason"]``, when the study has no control arm.
     """
-    from .tables import feature_family, paired_table
+    from ..features import feature_family, paired_values
 
     settings = settings or StatsSettings()
     covariates = covariates if covariates is not None else {}
@@ -195,7 +194,7 @@ def treatment_effects(
         )
         logger.info("treatment effects: %s", results.attrs["reason"])
         return results
-    pairs = paired_table(feature_family(long, settings.family), sessions=sessions)
+    pairs = paired_values(feature_family(long, settings.family), sessions=sessions)
     sites = info["site"] if "site" in info and info["site"].nunique() > 1 else None
     rows = []
     for keys, group in pairs.groupby(level=KEYS, sort=True):
