@@ -24,62 +24,55 @@ _FILE_SYSTEM_ERRORS = {
 }
 
 
-def _add_simulate(sub):
-    parser = sub.add_parser("simulate", help="write a simulated BIDS pain-trial study")
-    parser.add_argument("output", type=Path, help="folder to create")
-    parser.add_argument(
-        "--participants", type=int, default=12, help="number of participants"
-    )
-    parser.add_argument("--seed", type=int, default=42, help="random seed")
-    parser.add_argument(
-        "--effect-size",
+# simulate's options are simulate_study's keyword arguments; an option not
+# given is not passed, so the defaults live in one place (simulate_study)
+SIMULATE_OPTIONS = {
+    "--participants": dict(
+        dest="n_participants", type=int, help="number of participants (12)"
+    ),
+    "--seed": dict(type=int, help="random seed (42)"),
+    "--effect-size": dict(
         type=float,
-        default=1.0,
-        help="scale of responders' pre->post changes (0: null study)",
-    )
-    parser.add_argument(
-        "--baseline-effect",
+        help="scale of responders' pre->post changes, 0 for a null study (1)",
+    ),
+    "--baseline-effect": dict(
         type=float,
         help="scale of responders' prognostic baseline differences "
-        "(default: 0.5 idealised, 1 realistic)",
-    )
-    parser.add_argument(
-        "--preset",
+        "(0.5 idealised, 1 realistic)",
+    ),
+    "--preset": dict(
         choices=["idealised", "realistic"],
-        default="idealised",
-        help="generative model: idealised (large clean effects, for unit tests) "
-        "or realistic (effects of the size trials report, sham arm, site "
-        "effects, artefacts; see neuromark.simulation.presets)",
-    )
-    parser.add_argument(
-        "--interventions",
+        help="generative model: idealised (large clean effects, for unit tests; "
+        "the default) or realistic (effects of the size trials report, sham "
+        "arm, site effects, artefacts; see neuromark.simulation.presets)",
+    ),
+    "--interventions": dict(
         nargs="+",
-        help="treatment arms (default: TENS NIBS mindfulness, plus sham when "
-        "realistic)",
+        help="treatment arms (TENS NIBS mindfulness, plus sham when realistic)",
+    ),
+    "--modalities": dict(nargs="+", choices=["eeg", "fmri"], help="(both)"),
+    "--eeg-duration": dict(type=float, help="EEG length in s (120)"),
+    "--eeg-sfreq": dict(type=float, help="EEG sampling rate in Hz (250)"),
+    "--fmri-volumes": dict(type=int, help="BOLD volumes per run (120)"),
+    "--fmri-resolution": dict(type=float, help="BOLD voxel size in mm (3)"),
+    "--missing-rate": dict(
+        type=float, help="probability that a recording is left out (0)"
+    ),
+    "--n-jobs": dict(type=int, help="parallel participants (1)"),
+    "--overwrite": dict(action="store_true", help="replace OUTPUT"),
+}
+
+
+def _add_simulate(sub):
+    parser = sub.add_parser(
+        "simulate",
+        help="write a simulated BIDS pain-trial study",
+        description="Write a simulated BIDS pain-trial study with planted ground "
+        "truth (neuromark.simulation.simulate_study; its defaults in parentheses).",
     )
-    parser.add_argument(
-        "--modalities", nargs="+", choices=["eeg", "fmri"], default=["eeg", "fmri"]
-    )
-    parser.add_argument(
-        "--eeg-duration", type=float, default=120.0, help="EEG length (s)"
-    )
-    parser.add_argument(
-        "--eeg-sfreq", type=float, default=250.0, help="EEG sampling rate (Hz)"
-    )
-    parser.add_argument(
-        "--fmri-volumes", type=int, default=120, help="BOLD volumes per run"
-    )
-    parser.add_argument(
-        "--fmri-resolution", type=float, default=3.0, help="BOLD voxel size (mm)"
-    )
-    parser.add_argument(
-        "--missing-rate",
-        type=float,
-        default=0.0,
-        help="probability that a recording is left out",
-    )
-    parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--overwrite", action="store_true", help="replace OUTPUT")
+    parser.add_argument("output", type=Path, help="folder to create")
+    for flag, options in SIMULATE_OPTIONS.items():
+        parser.add_argument(flag, default=argparse.SUPPRESS, **options)
 
 
 def _add_run(sub):
@@ -193,23 +186,12 @@ def build_parser():
 def _simulate(args):
     from .simulation import simulate_study
 
-    root = simulate_study(
-        args.output,
-        n_participants=args.participants,
-        seed=args.seed,
-        effect_size=args.effect_size,
-        baseline_effect=args.baseline_effect,
-        preset=args.preset,
-        interventions=args.interventions,
-        modalities=args.modalities,
-        eeg_duration=args.eeg_duration,
-        eeg_sfreq=args.eeg_sfreq,
-        fmri_volumes=args.fmri_volumes,
-        fmri_resolution=args.fmri_resolution,
-        missing_rate=args.missing_rate,
-        overwrite=args.overwrite,
-        n_jobs=args.n_jobs,
-    )
+    options = {
+        key: value
+        for key, value in vars(args).items()
+        if key not in ("command", "output", "verbose", "quiet")
+    }
+    root = simulate_study(args.output, **options)
     print(f"Simulated study: {root}")
 
 

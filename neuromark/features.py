@@ -70,17 +70,38 @@ def qc_column(modality, field, suffix):
 
     The ``qc_`` prefix keeps QC out of the markers (:func:`split_column`
     returns ``None`` for it); statistics may still adjust for it.
+
+    Parameters
+    ----------
+    modality : str
+        ``"eeg"`` or ``"fmri"``.
+    field : str
+        QC field (``mean_fd``, ``n_epochs``...).
+    suffix : str
+        ``"pre"`` or ``"post"``.
     """
     return f"qc_{modality}_{field}_{suffix}"
 
 
 def edge_name(a, b):
-    """Name of an undirected edge, ``"A~B"`` with the labels sorted."""
+    """Name of an undirected edge, ``"A~B"`` with the labels sorted.
+
+    Parameters
+    ----------
+    a, b : str
+        The two labels (ROIs or EEG regions), in any order.
+    """
     return EDGE_SEPARATOR.join(sorted((a, b)))
 
 
 def edge_rois(location):
-    """Split an edge location into its two labels (``None`` if not an edge)."""
+    """Split an edge location into its two labels (``None`` if not an edge).
+
+    Parameters
+    ----------
+    location : str
+        A ``location`` of the long table.
+    """
     parts = location.split(EDGE_SEPARATOR)
     return tuple(parts) if len(parts) == 2 else None
 
@@ -107,7 +128,13 @@ def split_column(name):
 
 
 def column_modality(name):
-    """Modality of a wide-table feature column or stem (``None`` for others)."""
+    """Modality of a wide-table feature column or stem (``None`` for others).
+
+    Parameters
+    ----------
+    name : str
+        A wide-table column or stem.
+    """
     modality = name.partition("_")[0]
     return modality if modality in MODALITIES else None
 
@@ -200,7 +227,13 @@ def paired_values(long, *, sessions=("pre", "post"), by=MARKER_KEYS):
 
 
 def sort_long(long):
-    """Sort a long table in a stable, documented order (rows and columns)."""
+    """Sort a long table in a stable, documented order (rows and columns).
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table with at least :data:`LONG_COLUMNS`.
+    """
     missing = [c for c in LONG_COLUMNS if c not in long.columns]
     if missing:
         raise ValueError(f"long feature table lacks columns {missing}")

@@ -1,5 +1,8 @@
 """The code's own rules: import layers (import-linter) and style (ruff)."""
 
+import importlib
+import inspect
+import pkgutil
 import shutil
 import subprocess
 import sys
@@ -46,3 +49,41 @@ def test_ruff_passes(command):
 def test_every_subpackage_is_reachable_from_the_top(name):
     module = getattr(neuromark, name)
     assert module.__name__ == f"neuromark.{name}"
+
+
+def _public_functions():
+    """Every public function of every public module, once."""
+    names = ["neuromark"] + [
+        module.name
+        for module in pkgutil.walk_packages(neuromark.__path__, "neuromark.")
+        if not any(part.startswith("_") for part in module.name.split("."))
+    ]
+    found = []
+    for name in names:
+        module = importlib.import_module(name)
+        for attr, obj in vars(module).items():
+            if (
+                not attr.startswith("_")
+                and inspect.isfunction(obj)
+                and obj.__module__ == name
+            ):
+                found.append(f"{name}.{attr}")
+    return found
+
+
+def test_public_functions_document_their_parameters():
+    validate = pytest.importorskip("numpydoc.validate").validate
+    functions = _public_functions()
+    assert len(functions) > 150
+    # GL08: no docstring; PR01: a parameter not documented; PR02: a documented
+    # parameter the function does not have
+    problems = {
+        name: [
+            message
+            for code, message in validate(name)["errors"]
+            if code in {"GL08", "PR01", "PR02"}
+        ]
+        for name in functions
+    }
+    problems = {name: found for name, found in problems.items() if found}
+    assert not problems, problems

@@ -84,3 +84,30 @@ def test_demo_leaves_outputs(tmp_path, capsys):
         assert (out / "derivatives" / name).is_file()
     summary = pd.read_csv(out / "derivatives/dataset_summary.tsv", sep="\t")
     assert len(summary) == 8
+
+
+def test_simulate_help_states_simulate_studys_defaults(monkeypatch):
+    """The CLI passes only the options given; its help quotes the real defaults."""
+    import inspect
+    import re
+
+    from neuromark import cli
+    from neuromark.simulation import simulate_study
+
+    defaults = inspect.signature(simulate_study).parameters
+    checked = []
+    for flag, options in cli.SIMULATE_OPTIONS.items():
+        quoted = re.search(r"\(([0-9.]+)\)$", options.get("help", ""))
+        if quoted is None:
+            continue
+        name = options.get("dest", flag.lstrip("-").replace("-", "_"))
+        assert float(quoted.group(1)) == defaults[name].default, flag
+        checked.append(flag)
+    assert len(checked) == 9
+    called = {}
+    monkeypatch.setattr(
+        "neuromark.simulation.simulate_study",
+        lambda output, **kwargs: called.update(kwargs) or output,
+    )
+    assert main(["simulate", "out", "--participants", "4", "--modalities", "eeg"]) == 0
+    assert called == {"n_participants": 4, "modalities": ["eeg"]}

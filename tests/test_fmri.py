@@ -2,6 +2,7 @@
 
 import json
 import logging
+import warnings
 from pathlib import Path
 
 import nibabel as nib
@@ -10,10 +11,14 @@ import pandas as pd
 import pytest
 from nilearn.connectome import ConnectivityMeasure
 from sklearn.covariance import EmpiricalCovariance
+from sklearn.exceptions import SkipTestWarning
+from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from neuromark.exceptions import DataFileError
 from neuromark.fmri import (
+    ConnectivityFeatures,
     FMRISettings,
+    ROITimeSeries,
     SphereAtlas,
     TangentConnectivity,
     censoring_mask,
@@ -107,6 +112,53 @@ def test_correlation_equals_numpy_and_nilearn_on_nitime_data(nitime_series):
     r = np.corrcoef(series["LParaCing"], series["LFpol"])[0, 1]
     assert edges.loc["LFpol~LParaCing", "value"] == pytest.approx(
         np.arctanh(r), abs=1e-10
+    )
+
+
+with warnings.catch_warnings():  # "cannot test 2-D input": declared, expected
+    warnings.simplefilter("ignore", SkipTestWarning)
+    LIST_INPUT_CHECKS = [
+        pair
+        for estimator in (
+            ConnectivityFeatures(),
+            TangentConnectivity(),
+            ROITimeSeries(),
+        )
+        for pair in estimator_checks_generator(estimator, legacy=True)
+    ]
+
+
+@pytest.mark.parametrize("estimator, check", LIST_INPUT_CHECKS)
+def test_list_input_estimators_pass_sklearn_checks(estimator, check):
+    # their input is a list of time series (or of runs), declared in their
+    # tags, so scikit-learn runs the checks that apply to any input; the
+    # contracts of a fitted estimator are tested below on real input
+    check(estimator)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [ConnectivityFeatures(kind="partial correlation"), TangentConnectivity()],
+)
+def test_list_input_estimators_follow_the_estimator_contract(estimator):
+    import pickle
+
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.default_rng(2)
+    series = [rng.standard_normal((60, 4)) for _ in range(6)]
+    with pytest.raises(NotFittedError):
+        estimator.transform(series)
+    copy = clone(estimator)
+    assert copy.get_params() == estimator.get_params()
+    assert copy.fit(series) is copy
+    assert not hasattr(estimator, "n_rois_")  # clone did not fit the original
+    restored = pickle.loads(pickle.dumps(copy))
+    np.testing.assert_array_equal(restored.transform(series), copy.transform(series))
+    # fitting twice gives the same result (no state carried over)
+    np.testing.assert_array_equal(
+        clone(estimator).fit(series).transform(series), copy.transform(series)
     )
 
 

@@ -284,3 +284,9 @@ def test_tangent_edges_are_selected_by_exact_feature():
     ]
     assert parse_fmri_column(names[1]) == ("fc_partial", ("DLPFC_L", "dACC"), "pre")
     assert parse_fmri_column(names[6]) is None
+
+
+@parametrize_with_checks([TangentSpace(columns=(0,), pairs=((0, 1),))])
+def test_tangent_space_is_sklearn_compatible(estimator, check):
+    # one edge column (two ROIs) fits any X the checks build, 1 feature included
+    check(estimator)

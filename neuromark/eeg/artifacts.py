@@ -149,6 +149,15 @@ def annotate_muscle(broad, raw, threshold):
     copy, in 65-95 Hz (above 50 and 60 Hz mains, below ICLabel's 100 Hz
     edge), where muscle dominates the EEG.
 
+    Parameters
+    ----------
+    broad : mne.io.Raw
+        The 1-100 Hz, average-referenced copy ICA was fitted on.
+    raw : mne.io.Raw
+        The analysed recording; receives the ``BAD_muscle`` annotations.
+    threshold : float
+        z-score above which a stretch is marked.
+
     Returns
     -------
     seconds : float

@@ -67,6 +67,13 @@ def evenly_spaced(n_available, n_wanted):
 
     Deterministic (no seed to carry) and spread over the whole recording, so
     slow drifts of vigilance are sampled alike in every session.
+
+    Parameters
+    ----------
+    n_available : int
+        Clean epochs in the recording.
+    n_wanted : int
+        Epochs to keep (at most ``n_available``).
     """
     if n_wanted > n_available:
         raise ValueError(f"cannot take {n_wanted} of {n_available} epochs")

@@ -238,6 +238,17 @@ def epochs_psd(data, sfreq, settings, *, average=True):
 
     With ``average=False`` one spectrum per epoch, shape (n_epochs,
     n_channels, n_freqs).
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_epochs, n_channels, n_times)
+        Clean epochs (V).
+    sfreq : float
+        Sampling rate (Hz).
+    settings : SpectralSettings
+        Method, Welch window and the bands (the top band edge sets ``fmax``).
+    average : bool
+        Average over epochs.
     """
     top = max(fmax for _, fmax in settings.bands.values())
     fmax = max(top, settings.relative_range[1], settings.aperiodic_range[1])
@@ -452,11 +463,7 @@ def recording_features(recording, settings=None):
         (str(m["EEGReference"]) for _, m in metadata if "EEGReference" in m), "n/a"
     )
     qc["eyes"], qc["eyes_source"] = eyes_condition(recording.path, settings.eyes)
-    ids = {
-        "participant_id": recording.participant_id,
-        "session": recording.session,
-        "modality": "eeg",
-    }
+    ids = recording.ids
     features = features.assign(**ids)[list(ids) + COLUMNS]
     spectra = spectra.assign(**ids)[[*ids, "location", "freq", "psd"]]
     return features, ids | qc, spectra

@@ -54,6 +54,13 @@ def channel_amplitude(data, sfreq):
 
     Transients (blinks, movement) raise a few windows only, so they do not make
     a good channel look noisy.
+
+    Parameters
+    ----------
+    data : ndarray, shape (n_channels, n_times)
+        EEG (V).
+    sfreq : float
+        Sampling rate (Hz); windows are 1 s long.
     """
     window = max(int(round(sfreq)), 2)
     n_windows = data.shape[1] // window

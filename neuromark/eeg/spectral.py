@@ -156,7 +156,19 @@ def band_power(psd, freqs, fmin, fmax):
 
 
 def relative_power(psd, freqs, fmin, fmax, total_range):
-    """Band power divided by the power in ``total_range`` (a fraction in [0, 1])."""
+    """Band power divided by the power in ``total_range`` (a fraction in [0, 1]).
+
+    Parameters
+    ----------
+    psd : ndarray, shape (..., n_freqs)
+        PSD (µV²/Hz).
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz).
+    fmin, fmax : float
+        Band edges (Hz), half-open ``[fmin, fmax)``.
+    total_range : (float, float)
+        Range of the denominator (Hz).
+    """
     return band_power(psd, freqs, fmin, fmax) / band_power(psd, freqs, *total_range)
 
 
@@ -202,6 +214,15 @@ def centre_of_gravity(psd, freqs, fmin, fmax):
 
     The alpha centre of gravity, ``sum(f * P(f)) / sum(P(f))``, is the peak alpha
     frequency estimate of Klimesch (1999) and Furman et al. (2018).
+
+    Parameters
+    ----------
+    psd : ndarray, shape (..., n_freqs)
+        PSD (µV²/Hz).
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz).
+    fmin, fmax : float
+        Closed range ``[fmin, fmax]`` (Hz).
     """
     inside = (freqs >= fmin) & (freqs <= fmax)
     weights = psd[..., inside]
@@ -303,7 +324,19 @@ def parameterize(
 
 
 def fit_aperiodic(psd, freqs, freq_range, **options):
-    """Aperiodic fit of :func:`parameterize`: ``offset, exponent, r_squared``."""
+    """Aperiodic fit of :func:`parameterize`: ``offset, exponent, r_squared``.
+
+    Parameters
+    ----------
+    psd : ndarray, shape (n_spectra, n_freqs)
+        PSDs (µV²/Hz).
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz).
+    freq_range : (float, float)
+        Fit range (Hz).
+    **options
+        Further arguments of :func:`parameterize` (``aperiodic_mode``...).
+    """
     fit = parameterize(psd, freqs, freq_range, **options)
     return fit["offset"], fit["exponent"], fit["r_squared"]
 
@@ -363,6 +396,17 @@ def flattened_centre_of_gravity(psd, freqs, fmin, fmax, offset, exponent, knee=0
     ``sum(f * E(f)) / sum(E(f))`` with ``E = max(P - A, 0)`` and ``A`` the
     aperiodic fit: the alpha centre of gravity without the 1/f slope, which
     otherwise drags the estimate towards ``fmin`` (Corcoran et al. 2018).
+
+    Parameters
+    ----------
+    psd : ndarray, shape (n_spectra, n_freqs)
+        PSD (µV²/Hz).
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz).
+    fmin, fmax : float
+        Closed range ``[fmin, fmax]`` (Hz).
+    offset, exponent, knee : ndarray, shape (n_spectra,) | float
+        Aperiodic fit of each spectrum (see :func:`aperiodic_psd`).
     """
     inside = (freqs >= fmin) & (freqs <= fmax)
     excess = np.clip(
@@ -379,6 +423,17 @@ def aperiodic_psd(freqs, offset, exponent, knee=0.0):
 
     With ``knee = 0`` (FOOOF's fixed mode) a straight line in log-log axes,
     ``10 ** (offset - exponent * log10 f)``.
+
+    Parameters
+    ----------
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz), above 0.
+    offset : ndarray, shape (n_spectra,) | float
+        log10 offset.
+    exponent : ndarray, shape (n_spectra,) | float
+        1/f exponent.
+    knee : ndarray, shape (n_spectra,) | float
+        Knee parameter (0 in fixed mode).
     """
     freqs = np.asarray(freqs, dtype=float)
     offset = np.asarray(offset)[..., None]
@@ -397,6 +452,17 @@ def periodic_power(psd, freqs, fmin, fmax, offset, exponent, knee=0.0):
     band power on pure 1/f with 30 epochs) that grows with the offset, so the
     pipeline reports :func:`flattened_power` and the fitted peak height
     instead; this stays for scripts that want the linear quantity.
+
+    Parameters
+    ----------
+    psd : ndarray, shape (n_spectra, n_freqs)
+        PSD (µV²/Hz).
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz).
+    fmin, fmax : float
+        Band edges (Hz), half-open.
+    offset, exponent, knee : ndarray, shape (n_spectra,) | float
+        Aperiodic fit of each spectrum (see :func:`aperiodic_psd`).
     """
     mask = _band_mask(freqs, fmin, fmax)
     background = aperiodic_psd(freqs[mask], offset, exponent, knee)
@@ -411,6 +477,17 @@ def flattened_power(psd, freqs, fmin, fmax, offset, exponent, knee=0.0):
     on a spectrum without a rhythm it scatters around 0 instead of being
     biased upwards like clipped power above the fit, and it does not scale
     with the aperiodic offset.
+
+    Parameters
+    ----------
+    psd : ndarray, shape (n_spectra, n_freqs)
+        PSD (µV²/Hz).
+    freqs : ndarray, shape (n_freqs,)
+        Frequencies (Hz).
+    fmin, fmax : float
+        Band edges (Hz), half-open.
+    offset, exponent, knee : ndarray, shape (n_spectra,) | float
+        Aperiodic fit of each spectrum (see :func:`aperiodic_psd`).
     """
     mask = _band_mask(freqs, fmin, fmax)
     background = aperiodic_psd(freqs[mask], offset, exponent, knee)
@@ -419,5 +496,11 @@ def flattened_power(psd, freqs, fmin, fmax, offset, exponent, knee=0.0):
 
 
 def asymmetry(power_right, power_left):
-    """Asymmetry index ``ln(P_right) - ln(P_left)`` (Allen et al. 2004)."""
+    """Asymmetry index ``ln(P_right) - ln(P_left)`` (Allen et al. 2004).
+
+    Parameters
+    ----------
+    power_right, power_left : ndarray | float
+        Band power (µV²) of the right and left channel of each pair.
+    """
     return np.log(power_right) - np.log(power_left)

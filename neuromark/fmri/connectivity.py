@@ -56,12 +56,30 @@ def connectivity_matrix(signals, kind="correlation"):
 
 
 def fisher_z(r):
-    """Fisher transform ``arctanh(r)``, with ``|r|`` capped just below 1."""
+    """Fisher transform ``arctanh(r)``, with ``|r|`` capped just below 1.
+
+    Parameters
+    ----------
+    r : ndarray | float
+        Correlations.
+    """
     return np.arctanh(np.clip(r, -1 + 1e-12, 1 - 1e-12))
 
 
 def edge_table(matrix, labels, feature, unit="Fisher z"):
-    """Upper-triangle edges of a matrix as long rows, named ``A~B`` (sorted)."""
+    """Upper-triangle edges of a matrix as long rows, named ``A~B`` (sorted).
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (n_rois, n_rois)
+        Symmetric connectivity matrix.
+    labels : list of str
+        ROI of each row.
+    feature : str
+        Feature name of the rows (``fc``, ``fc_partial``).
+    unit : str
+        Unit of the values.
+    """
     rows = [
         (feature, edge_name(labels[i], labels[j]), float(matrix[i, j]), unit)
         for i, j in itertools.combinations(range(len(labels)), 2)
@@ -100,6 +118,13 @@ class ConnectivityFeatures(TransformerMixin, BaseEstimator):
 
     def __init__(self, kind="correlation"):
         self.kind = kind
+
+    def __sklearn_tags__(self):
+        """Declare the input: a list of time series, not a 2-D array."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
 
     def fit(self, X, y=None):
         """Check the time series and the parameters.
@@ -158,6 +183,13 @@ class TangentConnectivity(TransformerMixin, BaseEstimator):
 
     def __init__(self, vectorize=True):
         self.vectorize = vectorize
+
+    def __sklearn_tags__(self):
+        """Declare the input: a list of time series, not a 2-D array."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
 
     def fit(self, X, y=None):
         """Learn the group reference from training time series.

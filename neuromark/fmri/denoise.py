@@ -129,7 +129,13 @@ PHYSIO_PREFIXES = (
 
 
 def physio_columns(confounds):
-    """Physiological noise regressors of a confounds table (RETROICOR, RVT...)."""
+    """Physiological noise regressors of a confounds table (RETROICOR, RVT...).
+
+    Parameters
+    ----------
+    confounds : pandas.DataFrame
+        fMRIPrep confounds table.
+    """
     return [c for c in confounds.columns if c.lower().startswith(PHYSIO_PREFIXES)]
 
 
@@ -178,7 +184,16 @@ def select_confounds(confounds, settings, source):
 
 
 def flagged_volumes(confounds, prefixes):
-    """Volumes marked 1 in any one-hot outlier column with one of ``prefixes``."""
+    """Volumes marked 1 in any one-hot outlier column with one of ``prefixes``.
+
+    Parameters
+    ----------
+    confounds : pandas.DataFrame
+        fMRIPrep confounds table.
+    prefixes : sequence of str
+        Column prefixes of one-hot outlier regressors
+        (``non_steady_state_outlier``, ``motion_outlier``).
+    """
     flags = [c for c in confounds.columns if c.startswith(tuple(prefixes))]
     if not flags:
         return np.zeros(len(confounds), dtype=bool)

@@ -40,6 +40,12 @@ class ROITimeSeries(TransformerMixin, BaseEstimator):
     def __init__(self, settings=None):
         self.settings = settings
 
+    def __sklearn_tags__(self):
+        """Declare the input: a sequence of runs (file paths), not a 2-D array."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        return tags
+
     def fit(self, X=None, y=None):
         """Validate the settings and read the atlas (nothing is learned from data).
 

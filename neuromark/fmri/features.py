@@ -34,7 +34,18 @@ COLUMNS = ["feature", "location", "value", "unit"]
 USABLE = ("ok", "low_coverage")
 
 
-def run_signals(img, mask, confounds, tr, settings=None, **kwargs):
+def run_signals(
+    img,
+    mask,
+    confounds,
+    tr,
+    settings=None,
+    *,
+    atlas=None,
+    csf=None,
+    source=None,
+    confounds_source=None,
+):
     """Extract, denoise and censor the ROI time series of one loaded run.
 
     Parameters
@@ -79,7 +90,17 @@ def run_signals(img, mask, confounds, tr, settings=None, **kwargs):
         If no ROI centre lies in the image (wrong space or affine), fewer than
         two ROIs have brain voxels, or too little data survives censoring.
     """
-    signals, _, qc, roi_qc = _extract(img, mask, confounds, tr, settings, **kwargs)
+    signals, _, qc, roi_qc = _extract(
+        img,
+        mask,
+        confounds,
+        tr,
+        settings,
+        atlas=atlas,
+        csf=csf,
+        source=source,
+        confounds_source=confounds_source,
+    )
     return signals, qc, roi_qc
 
 
@@ -248,12 +269,27 @@ def _extract(
 
 
 def main_pag_definition(settings):
-    """Name of the PAG definition the settings use (``atlas`` for a user's)."""
+    """Name of the PAG definition the settings use (``atlas`` for a user's).
+
+    Parameters
+    ----------
+    settings : FMRISettings
+        fMRI settings.
+    """
     return settings.rois.pag if isinstance(settings.rois.atlas, str) else "atlas"
 
 
 def settings_atlas(settings, pag=None):
-    """Return the ROI atlas of the settings, with the configured (or given) PAG."""
+    """Return the ROI atlas of the settings, with the configured (or given) PAG.
+
+    Parameters
+    ----------
+    settings : FMRISettings
+        fMRI settings (``rois``).
+    pag : str | None
+        PAG definition to use instead of ``settings.rois.pag`` (``traced``,
+        ``chain``, ``sphere<r>``).
+    """
     rois = settings.rois
     return read_atlas(rois.atlas, rois.labels, pag=pag or rois.pag)
 
@@ -332,12 +368,23 @@ def _with_framewise_displacement(confounds, denoising, source):
     )
 
 
-def run_features(img, mask, confounds, tr, settings=None, **kwargs):
+def run_features(
+    img,
+    mask,
+    confounds,
+    tr,
+    settings=None,
+    *,
+    atlas=None,
+    csf=None,
+    source=None,
+    confounds_source=None,
+):
     """Compute the connectivity features and QC of one loaded run.
 
     Parameters
     ----------
-    img, mask, confounds, tr, settings, **kwargs
+    img, mask, confounds, tr, settings, atlas, csf, source, confounds_source
         As in :func:`run_signals`.
 
     Returns
@@ -351,7 +398,17 @@ def run_features(img, mask, confounds, tr, settings=None, **kwargs):
         Per-ROI QC.
     """
     settings = settings or FMRISettings()
-    signals, _, qc, roi_qc = _extract(img, mask, confounds, tr, settings, **kwargs)
+    signals, _, qc, roi_qc = _extract(
+        img,
+        mask,
+        confounds,
+        tr,
+        settings,
+        atlas=atlas,
+        csf=csf,
+        source=source,
+        confounds_source=confounds_source,
+    )
     return _edges(signals, qc, settings), qc, roi_qc
 
 
@@ -483,11 +540,7 @@ def recording_features(recording, settings=None, space=None):
     sensitivity = pag_sensitivity(
         signals, alternative_signals, roi_qc, main_pag_definition(settings)
     )
-    ids = {
-        "participant_id": recording.participant_id,
-        "session": recording.session,
-        "modality": "fmri",
-    }
+    ids = recording.ids
     features = features.assign(**ids)[[*ids, *COLUMNS]]
     tables = {
         "fmri_roi_qc": roi_qc.assign(**ids)[[*ids, *roi_qc.columns]],

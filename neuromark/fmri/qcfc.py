@@ -65,6 +65,13 @@ def qc_fc(wide, centres=None, *, feature="fc"):
 def qc_fc_summary(table, *, alpha=0.05):
     """Parkes et al. (2018) benchmarks of a :func:`qc_fc` table, per session.
 
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`qc_fc`.
+    alpha : float
+        Significance level of the per-edge tests.
+
     Returns
     -------
     summary : pandas.DataFrame

@@ -7,12 +7,23 @@ import nibabel as nib
 import numpy as np
 
 from ..exceptions import DataFileError
-from ..io.checks import read_confounds, repetition_time
+from ..io.checks import (
+    load_bold,
+    load_mask,
+    read_run_confounds,
+    repetition_time,
+)
 from ..utils._logging import logger
 
 
 def image_space(path):
-    """Template space named in a BIDS file name (``space-<label>``), or None."""
+    """Template space named in a BIDS file name (``space-<label>``), or None.
+
+    Parameters
+    ----------
+    path : path-like
+        A BIDS file name.
+    """
     match = re.search(r"_space-([a-zA-Z0-9]+)_", Path(path).name)
     return match.group(1) if match else None
 
@@ -49,30 +60,8 @@ def load_run(bold, *, confounds, mask=None, sidecar=None, space=None):
     named = image_space(bold)
     if space is not None and named is not None and named != space:
         raise DataFileError(bold, f"image is in space {named}, expected {space}")
-    try:
-        img = nib.load(bold)
-    except Exception as err:
-        raise DataFileError(bold, f"nibabel cannot read this image ({err})") from None
-    if img.ndim != 4:
-        raise DataFileError(
-            bold,
-            f"expected a 4D BOLD time series, got a {img.ndim}D "
-            f"image of shape {img.shape}",
-        )
-    if int(img.header["sform_code"]) == 0 and int(img.header["qform_code"]) == 0:
-        raise DataFileError(
-            bold,
-            "header has no spatial orientation (sform and qform "
-            "codes are 0): cannot place MNI coordinates",
-        )
-    table = read_confounds(Path(confounds))
-    if len(table) != img.shape[3]:
-        raise DataFileError(
-            confounds,
-            f"has {len(table)} rows but {bold.name} has "
-            f"{img.shape[3]} volumes; confounds must have one row per "
-            "volume",
-        )
+    img = load_bold(bold)
+    table = read_run_confounds(confounds, img, bold)
     if mask is None:
         data = img.get_fdata(dtype=np.float32)
         mask_data = np.isfinite(data).all(axis=-1) & (data.std(axis=-1) > 0)
@@ -83,16 +72,7 @@ def load_run(bold, *, confounds, mask=None, sidecar=None, space=None):
             int(mask_data.sum()),
         )
     else:
-        mask_img = nib.load(mask)
-        if mask_img.shape[:3] != img.shape[:3] or not np.allclose(
-            mask_img.affine, img.affine, atol=1e-3
-        ):
-            raise DataFileError(
-                mask,
-                f"brain mask grid {mask_img.shape[:3]} does not "
-                f"match the BOLD grid {img.shape[:3]} of {bold.name}",
-            )
-        mask_data = np.asarray(mask_img.dataobj) > 0
+        mask_data = np.asarray(load_mask(mask, img, bold).dataobj) > 0
     tr = repetition_time(img, Path(sidecar) if sidecar else None)
     return img, mask_data, table, tr
 

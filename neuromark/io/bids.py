@@ -28,6 +28,10 @@ CONFOUNDS_SUFFIXES = (
 _ENTITY = r"(?:_[a-zA-Z]+-[a-zA-Z0-9]+)"
 
 
+# the columns naming a recording (unit of work) in every output table
+UNIT_COLUMNS = ("participant_id", "session", "modality")
+
+
 @dataclass
 class Recording:
     """One resting recording of one participant in one session.
@@ -57,6 +61,11 @@ class Recording:
     def key(self):
         """Tuple ``(participant_id, session, modality)`` naming the unit."""
         return (self.participant_id, self.session, self.modality)
+
+    @property
+    def ids(self):
+        """The unit's columns in output tables (``participant_id``, ``session``...)."""
+        return dict(zip(UNIT_COLUMNS, self.key))
 
     def __str__(self):
         unit = f"{self.participant_id} ses-{self.session} {self.modality}"

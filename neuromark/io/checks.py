@@ -348,6 +348,112 @@ def line_frequency(levels):
     )
 
 
+def load_bold(path):
+    """Open a BOLD run's header: a readable, oriented 4D time series.
+
+    Parameters
+    ----------
+    path : path-like
+        The BOLD image.
+
+    Returns
+    -------
+    img : nibabel.Nifti1Image
+        The image (data not read).
+
+    Raises
+    ------
+    DataFileError
+        If nibabel cannot read it, it is not 4D, has fewer than 2 volumes or
+        has no spatial orientation (sform and qform codes 0).
+    """
+    path = Path(path)
+    try:
+        img = nib.load(path)
+        shape = img.shape
+    except Exception as err:
+        raise DataFileError(path, f"nibabel cannot read this image ({err})") from None
+    if len(shape) != 4:
+        raise DataFileError(
+            path,
+            f"expected a 4D BOLD time series, got a {len(shape)}D image "
+            f"of shape {shape}",
+        )
+    if shape[3] < 2:
+        raise DataFileError(path, f"only {shape[3]} volume(s); need a time series")
+    if int(img.header["sform_code"]) == 0 and int(img.header["qform_code"]) == 0:
+        raise DataFileError(
+            path,
+            "header has no spatial orientation (sform and qform "
+            "codes are 0): cannot place MNI coordinates",
+        )
+    return img
+
+
+def load_mask(path, img, bold_path):
+    """Open a brain mask and check it lies on the BOLD run's grid.
+
+    Parameters
+    ----------
+    path : path-like
+        The mask image.
+    img : nibabel.Nifti1Image
+        The BOLD run.
+    bold_path : path-like
+        The BOLD file (named in the error).
+
+    Returns
+    -------
+    mask_img : nibabel.Nifti1Image
+
+    Raises
+    ------
+    DataFileError
+        If the mask's grid (shape or affine) differs from the BOLD grid.
+    """
+    mask_img = nib.load(path)
+    if mask_img.shape[:3] != img.shape[:3] or not np.allclose(
+        mask_img.affine, img.affine, atol=1e-3
+    ):
+        raise DataFileError(
+            path,
+            f"brain mask grid {mask_img.shape[:3]} does not match the BOLD grid "
+            f"{img.shape[:3]} of {Path(bold_path).name}",
+        )
+    return mask_img
+
+
+def read_run_confounds(path, img, bold_path):
+    """Read a run's confounds table and check it has one row per volume.
+
+    Parameters
+    ----------
+    path : path-like
+        fMRIPrep confounds TSV.
+    img : nibabel.Nifti1Image
+        The BOLD run.
+    bold_path : path-like
+        The BOLD file (named in the error).
+
+    Returns
+    -------
+    confounds : pandas.DataFrame
+
+    Raises
+    ------
+    DataFileError
+        If the table is unreadable or its row count differs from the volumes.
+    """
+    confounds = read_confounds(Path(path))
+    if len(confounds) != img.shape[3]:
+        raise DataFileError(
+            path,
+            f"has {len(confounds)} rows but {Path(bold_path).name} has "
+            f"{img.shape[3]} volumes; confounds must have one row per volume",
+        )
+    return confounds
+
+
 def check_fmri(recording):
     """Check one fMRIPrep run: 4D BOLD, mask on the same grid, confounds length.
 
@@ -368,37 +474,12 @@ def check_fmri(recording):
         or the confounds table does not have one row per volume.
     """
     path = recording.path
-    try:
-        img = nib.load(path)
-        shape = img.shape
-    except Exception as err:
-        raise DataFileError(path, f"nibabel cannot read this image ({err})") from None
-    if len(shape) != 4:
-        raise DataFileError(
-            path,
-            f"expected a 4D BOLD time series, got a {len(shape)}D image "
-            f"of shape {shape}",
-        )
-    if shape[3] < 2:
-        raise DataFileError(path, f"only {shape[3]} volume(s); need a time series")
+    img = load_bold(path)
+    shape = img.shape
     mask = recording.companions.get("mask")
     if mask is not None:
-        mask_img = nib.load(mask)
-        if mask_img.shape[:3] != shape[:3] or not np.allclose(
-            mask_img.affine, img.affine, atol=1e-3
-        ):
-            raise DataFileError(
-                mask,
-                f"brain mask grid {mask_img.shape[:3]} does not match the BOLD grid "
-                f"{shape[:3]} of {path.name}",
-            )
-    confounds = read_confounds(recording.companions["confounds"])
-    if len(confounds) != shape[3]:
-        raise DataFileError(
-            recording.companions["confounds"],
-            f"has {len(confounds)} rows but {path.name} has {shape[3]} volumes; "
-            "confounds must have one row per volume",
-        )
+        load_mask(mask, img, path)
+    read_run_confounds(recording.companions["confounds"], img, path)
     return {
         "n_volumes": int(shape[3]),
         "tr": repetition_time(img, recording.companions.get("sidecar")),

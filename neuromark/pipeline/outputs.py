@@ -62,7 +62,15 @@ def read_table(path):
 
 
 def table_path(output_dir, name):
-    """Where the table ``name`` (``eeg_qc``, ``prediction/metrics``) is written."""
+    """Where the table ``name`` (``eeg_qc``, ``prediction/metrics``) is written.
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The run's output folder.
+    name : str
+        Table name.
+    """
     return Path(output_dir) / f"{name}.tsv"
 
 
@@ -95,6 +103,15 @@ def reuse_earlier_outputs(state, kept, stale):
 
     Feature rows of kept recording steps come from ``features_long.tsv``
     (their modality's rows); their earlier problems from ``logs/errors.tsv``.
+
+    Parameters
+    ----------
+    state : RunState
+        The run; receives the tables read back.
+    kept : list of Step
+        Steps whose earlier tables are still valid (:func:`plan_partial_run`).
+    stale : list of Step
+        Steps whose earlier tables are removed.
 
     Returns
     -------
@@ -150,6 +167,17 @@ def write_outputs(state, summary, errors, steps_run):
 
     A table a step that ran now owns but did not produce this time (no
     importance, no recordings table) is removed, so none is left stale.
+
+    Parameters
+    ----------
+    state : RunState
+        The run and its tables.
+    summary : pandas.DataFrame
+        Dataset summary.
+    errors : pandas.DataFrame
+        Every problem of the run (``logs/errors.tsv``).
+    steps_run : list of Step
+        Steps that ran now.
     """
     out, study = state.output_dir, state.study
     columns = [c for c in PARTICIPANT_COLUMNS if c in study.participants.columns]
@@ -182,6 +210,17 @@ def write_participant_pages(state, errors, page_dir, *, logs=True):
     ``--participant`` run, so the group report links to them. ``logs=False``
     keeps the per-participant logs an earlier run wrote (nothing ran per
     recording now).
+
+    Parameters
+    ----------
+    state : RunState
+        The run, its tables and the units' log lines.
+    errors : pandas.DataFrame
+        Every problem of the run.
+    page_dir : path-like
+        Folder of the pages.
+    logs : bool
+        Also write the per-participant logs.
     """
     from ..report.participant import QC_TABLES, write_participant_page
 
@@ -211,7 +250,13 @@ def write_participant_pages(state, errors, page_dir, *, logs=True):
 
 
 def read_json(path):
-    """Read ``path`` as JSON; an empty dict if it is missing or broken."""
+    """Read ``path`` as JSON; an empty dict if it is missing or broken.
+
+    Parameters
+    ----------
+    path : path-like
+        A JSON file.
+    """
     import json
 
     try:

@@ -31,6 +31,11 @@ PACKAGES = (
 def package_versions(packages=PACKAGES):
     """Installed versions of the packages neuromark's numbers depend on.
 
+    Parameters
+    ----------
+    packages : sequence of str
+        Distribution names to look up.
+
     Returns
     -------
     versions : dict of str to str

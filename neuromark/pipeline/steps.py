@@ -33,7 +33,7 @@ from ..utils._check import suggest
 from ..utils._files import file_sha256, relative_path
 from ..utils._logging import logger
 from .cache import unit_key
-from .units import ERROR_COLUMNS, RunContext, run_units, unit_id
+from .units import ERROR_COLUMNS, RunContext, run_units
 
 # what each recording step runs per recording (a module attribute, so a test
 # can put a failing function in its place)
@@ -122,7 +122,21 @@ STEPS = {}
 
 
 def step(name, summary, *, reads=(), outputs=(), group=False):
-    """Register a step function under ``name`` (registration order is run order)."""
+    """Register a step function under ``name`` (registration order is run order).
+
+    Parameters
+    ----------
+    name : str
+        Step name (``--steps``).
+    summary : str
+        One line saying what it does.
+    reads : sequence of str
+        Steps whose tables it reads.
+    outputs : sequence of str
+        Tables it owns.
+    group : bool
+        Works on the whole study (left out of ``--participant`` runs).
+    """
 
     def register(func):
         STEPS[name] = Step(name, func, summary, tuple(reads), tuple(outputs), group)
@@ -133,7 +147,14 @@ def step(name, summary, *, reads=(), outputs=(), group=False):
 
 @step("discover", "find participants and recordings, label responders")
 def run_discover(state):
-    """Find the study's participants and recordings (always runs first)."""
+    """Find the study's participants and recordings (always runs first).
+
+    Parameters
+    ----------
+    state : RunState
+        The run; receives ``study``, the discovery problems and the hash of
+        ``participants.tsv``.
+    """
     config = state.config
     study = discover_study(
         config.bids_root,
@@ -181,7 +202,14 @@ def _check_one(recording, root):
     "check", "read every recording's header and hash its files", outputs=["recordings"]
 )
 def run_check(state):
-    """Header checks in parallel; only recordings that pass go on."""
+    """Header checks in parallel; only recordings that pass go on.
+
+    Parameters
+    ----------
+    state : RunState
+        The run; receives the ``recordings`` table, file hashes and the
+        usable recordings.
+    """
     recordings = list(state.study.recordings)
     results, failed = run_units(
         "check", _check_one, recordings, (state.study.root,), context=state.context
@@ -200,7 +228,7 @@ def run_check(state):
 def _recordings_table(results, failed, root):
     """One row per checked recording: header facts, or the error."""
     rows = [
-        unit_id(rec) | {"path": relative_path(rec.path, root), "status": "ok"} | info
+        rec.ids | {"path": relative_path(rec.path, root), "status": "ok"} | info
         for rec, (info, _) in results
     ]
     rows += [
@@ -234,7 +262,13 @@ def _run_modality(state, modality, args):
     outputs=["eeg_qc", "eeg_spectra"],
 )
 def run_eeg(state):
-    """EEG features per recording; pre and post compared and paired."""
+    """EEG features per recording; pre and post compared and paired.
+
+    Parameters
+    ----------
+    state : RunState
+        The run; receives the EEG features, ``eeg_qc`` and ``eeg_spectra``.
+    """
     if "eeg" not in state.config.modalities:
         return
     qcs, spectra = _run_modality(state, "eeg", (state.config.eeg,))
@@ -261,7 +295,13 @@ def run_eeg(state):
     outputs=["fmri_qc", "fmri_roi_qc", "fmri_pag_sensitivity", "fmri_qcfc"],
 )
 def run_fmri(state):
-    """Compute fMRI connectivity per run, then QC-FC over the study."""
+    """Compute fMRI connectivity per run, then QC-FC over the study.
+
+    Parameters
+    ----------
+    state : RunState
+        The run; receives the fMRI features and QC tables.
+    """
     if "fmri" not in state.config.modalities:
         return
     qcs, extras = _run_modality(state, "fmri", (state.config.fmri, state.config.space))
@@ -305,7 +345,13 @@ def _refuse_mixed_eyes(features, qcs, config):
 
 
 def format_cell(value):
-    """QC values as TSV text: dicts as ``key:value;...``, lists joined by ``;``."""
+    """QC values as TSV text: dicts as ``key:value;...``, lists joined by ``;``.
+
+    Parameters
+    ----------
+    value : object
+        A QC value.
+    """
     if isinstance(value, dict):
         return ";".join(f"{k}:{v}" for k, v in value.items())
     if isinstance(value, list | tuple):
@@ -337,6 +383,12 @@ def update_feature_tables(state):
     The wide table also carries, per session, the QC of :data:`WIDE_QC`
     (``qc_eeg_n_epochs_pre``, ``qc_fmri_mean_fd_post``...; the mean over a
     session's runs).
+
+    Parameters
+    ----------
+    state : RunState
+        The run; its ``features`` and QC tables are read, the two feature
+        tables written into ``state.tables``.
     """
     features = [t for tables in state.features.values() for t in tables]
     if not features:
@@ -385,7 +437,14 @@ def _motion_covariates(wide, config):
     group=True,
 )
 def run_stats(state):
-    """Treatment, pre/post, responder and reliability statistics."""
+    """Treatment, pre/post, responder and reliability statistics.
+
+    Parameters
+    ----------
+    state : RunState
+        The run; reads ``features_long`` (and the PAG sensitivity table),
+        receives the ``stats_*`` tables.
+    """
     from ..stats import (
         prepost_statistics,
         reliability,
@@ -441,6 +500,12 @@ def run_predict(state):
     The validation is one cached unit keyed on the feature table, the
     participants, the prediction settings and the seed; saved models are
     rewritten from the cached fits' tables only when recomputed.
+
+    Parameters
+    ----------
+    state : RunState
+        The run; reads ``features_wide``, receives the ``prediction/*``
+        tables.
     """
     from ..predict.study import predict_responders
 

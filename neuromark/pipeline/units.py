@@ -19,12 +19,13 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from ..exceptions import NeuromarkError
+from ..io.bids import UNIT_COLUMNS
 from ..utils._files import relative_path
 from ..utils._logging import logger
 from ..utils._progress import progress_bar
 from .cache import UnitCache, unit_key
 
-ERROR_COLUMNS = ["participant_id", "session", "modality", "path", "problem"]
+ERROR_COLUMNS = [*UNIT_COLUMNS, "path", "problem"]
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 
@@ -79,15 +80,6 @@ class RunContext:
         self.unit_seconds[step] += outcome["seconds"]
 
 
-def unit_id(recording):
-    """``participant_id``, ``session`` and ``modality`` of a recording."""
-    return {
-        "participant_id": recording.participant_id,
-        "session": recording.session,
-        "modality": recording.modality,
-    }
-
-
 class _ListHandler(logging.Handler):
     def __init__(self, lines):
         super().__init__()
@@ -100,7 +92,15 @@ class _ListHandler(logging.Handler):
 
 @contextlib.contextmanager
 def capture_log(lines, level):
-    """Collect the neuromark log lines emitted in the block into ``lines``."""
+    """Collect the neuromark log lines emitted in the block into ``lines``.
+
+    Parameters
+    ----------
+    lines : list of str
+        Receives the formatted lines.
+    level : int
+        Logger level inside the block.
+    """
     handler = _ListHandler(lines)
     old_level = logger.level
     logger.setLevel(level)
@@ -117,6 +117,11 @@ def failure_reason(err):
 
     neuromark's own errors already name the file and the problem; any other
     exception (a library error on unusual data) is given with its type.
+
+    Parameters
+    ----------
+    err : BaseException
+        The exception a unit raised.
     """
     lines = str(err).strip().splitlines()
     text = lines[0] if lines else ""
@@ -233,7 +238,7 @@ def run_units(step, func, recordings, args, *, context):
         if context.n_jobs != 1:  # sequential units already logged in this process
             logger.error("%s skipped at step %s: %s", rec, step, outcome["value"])
         failures.append(
-            unit_id(rec)
+            rec.ids
             | {"path": str(rec.path), "problem": outcome["value"], "stage": step}
         )
         if context.on_error == "abort":

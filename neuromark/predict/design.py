@@ -56,7 +56,13 @@ def _numeric(values, column):
 
 
 def clinical_matrix(participants):
-    """Clinical covariates: baseline pain, age, sex (1 = female) when present."""
+    """Clinical covariates: baseline pain, age, sex (1 = female) when present.
+
+    Parameters
+    ----------
+    participants : pandas.DataFrame
+        ``participant_id`` and the clinical columns present.
+    """
     table = pd.DataFrame(index=participants["participant_id"])
     for column in CLINICAL:
         if column in participants:

@@ -69,12 +69,24 @@ def check_design(y, n_splits):
 
 
 def is_probabilistic(estimator):
-    """Whether the estimator scores with probabilities (else decision values)."""
+    """Whether the estimator scores with probabilities (else decision values).
+
+    Parameters
+    ----------
+    estimator : estimator
+        A classifier or pipeline.
+    """
     return hasattr(clone(estimator), "predict_proba")
 
 
 def is_balanced(estimator):
-    """Whether the estimator reweights classes (``class_weight="balanced"``)."""
+    """Whether the estimator reweights classes (``class_weight="balanced"``).
+
+    Parameters
+    ----------
+    estimator : estimator
+        A classifier or pipeline.
+    """
     return any(
         key.endswith("class_weight") and value == "balanced"
         for key, value in estimator.get_params().items()
@@ -82,7 +94,13 @@ def is_balanced(estimator):
 
 
 def is_chance(estimator):
-    """Whether the estimator is a chance baseline (a dummy classifier)."""
+    """Whether the estimator is a chance baseline (a dummy classifier).
+
+    Parameters
+    ----------
+    estimator : estimator
+        A classifier or pipeline.
+    """
     last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
     return isinstance(last, DummyClassifier)
 
@@ -98,6 +116,15 @@ def fold_strata(y, arms=None, n_splits=5):
 
     An arm x label cell with fewer than ``n_splits`` participants cannot be
     spread over the folds; its participants are stratified on the label only.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,)
+        Labels.
+    arms : ndarray, shape (n_samples,) | None
+        Intervention of each sample (None: the label only).
+    n_splits : int
+        Folds.
     """
     y = np.asarray(y, int)
     if arms is None:
@@ -210,6 +237,23 @@ def _prior_corrected(probabilities, prevalence):
 def oof_scores(estimator, X, y, groups, *, n_splits, seed, arms=None):
     """Out-of-fold scores of one repetition of grouped, stratified K-fold.
 
+    Parameters
+    ----------
+    estimator : estimator
+        Classifier (cloned for every fold).
+    X : ndarray, shape (n_samples, n_features)
+        Design.
+    y : ndarray, shape (n_samples,)
+        Labels.
+    groups : ndarray, shape (n_samples,)
+        Participant of each sample (never split across folds).
+    n_splits : int
+        Folds.
+    seed : int
+        Seed of the fold assignment.
+    arms : ndarray, shape (n_samples,) | None
+        Intervention of each sample, stratified with the label.
+
     Returns
     -------
     scores : ndarray, shape (n_samples,)
@@ -267,6 +311,13 @@ def calibration(y, probabilities):
     intercept is that of the same regression with the slope fixed at 1
     (ideal 0; positive: risks too low on average). Van Calster et al. 2019,
     BMC Medicine 17:230.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n_samples,)
+        Outcomes (0/1).
+    probabilities : ndarray, shape (n_samples,)
+        Predicted risks.
 
     Returns
     -------
@@ -558,6 +609,24 @@ def validate_analyses(
 
 def validate(estimator, X, y, groups, *, arms=None, blocks=None, **options):
     """Validate one classifier (:func:`validate_analyses` with one analysis).
+
+    Parameters
+    ----------
+    estimator : estimator
+        Classifier.
+    X : ndarray, shape (n_samples, n_features)
+        Design.
+    y : ndarray, shape (n_samples,)
+        Labels.
+    groups : ndarray, shape (n_samples,)
+        Participant of each sample.
+    arms : ndarray, shape (n_samples,) | None
+        Intervention of each sample (stratification).
+    blocks : ndarray, shape (n_samples,) | None
+        Exchangeability blocks of the permutations.
+    **options
+        Further arguments of :func:`validate_analyses` (``n_splits``,
+        ``n_repeats``, ``n_permutations``...).
 
     Returns
     -------

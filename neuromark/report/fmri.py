@@ -54,7 +54,19 @@ def change_matrices(long, participants, *, feature="fc", sessions=("pre", "post"
 
 
 def session_matrices(long, participants, session, *, feature="fc"):
-    """Mean connectivity of one session per intervention as square matrices."""
+    """Mean connectivity of one session per intervention as square matrices.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table.
+    participants : pandas.DataFrame
+        ``participant_id`` and ``intervention``.
+    session : str
+        Session label.
+    feature : str
+        Connectivity feature (``fc``, ``fc_partial``).
+    """
     rows = long[
         (long["modality"] == "fmri")
         & (long["feature"] == feature)
@@ -114,7 +126,13 @@ def plot_circuit_connectomes(long, participants, atlas, *, sessions=("pre", "pos
 
 
 def plot_change_matrices(matrices):
-    """Heat maps of mean connectivity change, one panel per intervention."""
+    """Heat maps of mean connectivity change, one panel per intervention.
+
+    Parameters
+    ----------
+    matrices : dict of str to pandas.DataFrame
+        Intervention -> ROI x ROI matrix (:func:`change_matrices`).
+    """
     import matplotlib.pyplot as plt
 
     arms = list(matrices)
@@ -213,7 +231,13 @@ def plot_pag_sensitivity(table):
 
 
 def pag_sensitivity_section(table):
-    """Report section on the PAG-definition sensitivity (table and figure)."""
+    """Report section on the PAG-definition sensitivity (table and figure).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``stats_pag_sensitivity``.
+    """
     from .html import figure_html, table_html
 
     main = table.loc[table["main"], "definition"].iloc[0]
@@ -249,7 +273,13 @@ def pag_sensitivity_section(table):
 
 
 def plot_roi_placement(atlas):
-    """ROI centres on the bundled MNI glass brain (spheres atlases only)."""
+    """ROI centres on the bundled MNI glass brain (spheres atlases only).
+
+    Parameters
+    ----------
+    atlas : SphereAtlas
+        The ROIs.
+    """
     from nilearn import plotting
 
     table = atlas.table

@@ -41,7 +41,15 @@ def _table(frame):
 
 
 def figure_html(figure, caption):
-    """Embed a matplotlib figure as a base64 PNG with a caption, and close it."""
+    """Embed a matplotlib figure as a base64 PNG with a caption, and close it.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        The figure (closed afterwards).
+    caption : str
+        Caption and alternative text.
+    """
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
@@ -55,7 +63,13 @@ def figure_html(figure, caption):
 
 
 def table_html(frame):
-    """Render a DataFrame as an HTML table (status words coloured)."""
+    """Render a DataFrame as an HTML table (status words coloured).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame | None
+        The table (None or empty: "None.").
+    """
     return _table(frame)
 
 

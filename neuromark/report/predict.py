@@ -140,6 +140,17 @@ def plot_prediction(metrics, oof, null, *, scope="pooled"):
     feature set in ``scope`` are drawn, with the clinical baseline's ROC for
     comparison; the null is the primary analysis'.
 
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        ``prediction/metrics``.
+    oof : pandas.DataFrame
+        ``prediction/oof_predictions``.
+    null : pandas.DataFrame
+        ``prediction/permutation_null``.
+    scope : str
+        Scope to draw (``pooled`` or an intervention).
+
     Returns
     -------
     figure : matplotlib.figure.Figure | None
@@ -198,7 +209,17 @@ def plot_prediction(metrics, oof, null, *, scope="pooled"):
 
 
 def plot_importance(metrics, importance, *, top=15):
-    """Horizontal bars of the primary analysis' most important features."""
+    """Horizontal bars of the primary analysis' most important features.
+
+    Parameters
+    ----------
+    metrics : pandas.DataFrame
+        ``prediction/metrics`` (names the primary analysis).
+    importance : pandas.DataFrame
+        ``prediction/importance``.
+    top : int
+        Features shown.
+    """
     import matplotlib.pyplot as plt
 
     best, _ = _best_analyses(metrics)

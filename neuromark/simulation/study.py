@@ -264,7 +264,13 @@ def _run_anatomy(run, pag_label, pag, csf):
 
 
 def nearest_correlation(matrix):
-    """Closest valid correlation matrix (see :func:`._fmri.nearest_correlation`)."""
+    """Closest valid correlation matrix (see :func:`._fmri.nearest_correlation`).
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (n, n)
+        Symmetric matrix with unit diagonal.
+    """
     return _fmri.nearest_correlation(matrix)
 
 

@@ -15,7 +15,13 @@ MAX_EXACT = 14  # up to 2**14 sign patterns are enumerated exactly
 
 
 def hedges_correction(df):
-    """Small-sample correction factor ``J = 1 - 3 / (4 df - 1)`` (Hedges 1981)."""
+    """Small-sample correction factor ``J = 1 - 3 / (4 df - 1)`` (Hedges 1981).
+
+    Parameters
+    ----------
+    df : float | ndarray
+        Degrees of freedom.
+    """
     return 1.0 - 3.0 / (4.0 * df - 1.0)
 
 
@@ -25,6 +31,15 @@ def noncentral_t_interval(t, df, *, confidence=0.95):
     The bounds are the noncentralities under which the observed ``t`` is
     the upper and lower ``(1 - confidence) / 2`` quantile of the noncentral
     t distribution (Steiger & Fouladi 1997; Cumming & Finch 2001).
+
+    Parameters
+    ----------
+    t : float
+        Observed t statistic.
+    df : float
+        Degrees of freedom.
+    confidence : float
+        Confidence level.
 
     Returns
     -------
@@ -316,7 +331,13 @@ def icc(ratings, *, confidence=0.95):
 
 
 def fdr(pvalues):
-    """Benjamini-Hochberg adjusted p-values (NaN kept as NaN)."""
+    """Benjamini-Hochberg adjusted p-values (NaN kept as NaN).
+
+    Parameters
+    ----------
+    pvalues : array-like
+        p-values (NaN allowed).
+    """
     p = np.asarray(pvalues, float)
     adjusted = np.full(p.shape, np.nan)
     finite = np.isfinite(p)

@@ -88,6 +88,21 @@ def responder_statistics(
     ``n_jobs`` runs the per-feature permutation tests in parallel (joblib);
     every test has the same seed, so results do not depend on it.
 
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table.
+    participants : pandas.DataFrame
+        ``participant_id``, ``intervention`` and ``responder``.
+    settings : StatsSettings | None
+        Family and permutations.
+    sessions : (str, str)
+        Pre and post labels.
+    random_state : int
+        Seed of the permutations.
+    n_jobs : int
+        Parallel workers.
+
     Returns
     -------
     results : pandas.DataFrame
@@ -130,6 +145,17 @@ def responder_statistics(
 def reliability(long, participants, settings=None, *, sessions=("pre", "post")):
     """Test-retest reliability (ICC) of every feature in the control arms.
 
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        Long feature table.
+    participants : pandas.DataFrame
+        ``participant_id`` and ``intervention``.
+    settings : StatsSettings | None
+        Family and control arms.
+    sessions : (str, str)
+        Pre and post labels.
+
     Returns
     -------
     results : pandas.DataFrame
@@ -157,7 +183,17 @@ def reliability(long, participants, settings=None, *, sessions=("pre", "post")):
 
 
 def summarise(results, *, top=10, q="q_t"):
-    """Most significant rows per intervention (for the report)."""
+    """Most significant rows per intervention (for the report).
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A statistics table with ``intervention``.
+    top : int
+        Rows kept per intervention.
+    q : str
+        Column to sort by.
+    """
     if results.empty:
         return results
     ordered = results.sort_values(["intervention", q, "p_t" if q == "q_t" else q])

@@ -21,6 +21,13 @@ def control_arm(interventions, control_arms):
     """Find the control arm of a study: the first of ``control_arms`` present.
 
     Matching is case-insensitive; returns the study's spelling, or None.
+
+    Parameters
+    ----------
+    interventions : array-like of str
+        The study's interventions.
+    control_arms : sequence of str
+        Names of control arms, in order of preference.
     """
     present = {str(arm).lower(): arm for arm in pd.unique(pd.Series(interventions))}
     for name in control_arms:
@@ -123,7 +130,15 @@ def ancova(pre, post, arms, *, control, sites=None, covariates=None, confidence=
 
 
 def family_of(table, confirmatory):
-    """``confirmatory`` or ``exploratory`` for every row of a statistics table."""
+    """``confirmatory`` or ``exploratory`` for every row of a statistics table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Rows with ``modality``, ``feature`` and ``location``.
+    confirmatory : sequence of str
+        Stems of the confirmatory family.
+    """
     stems = table["modality"] + "_" + table["feature"] + "_" + table["location"]
     return np.where(stems.isin(list(confirmatory)), "confirmatory", "exploratory")
 
@@ -135,6 +150,15 @@ def add_family_inference(table, settings, *, p="p"):
     family; exploratory rows ``q`` within the exploratory family and a
     ``significant`` flag from the two-stage FDR over marker groups
     (:func:`~neuromark.stats.effects.two_stage_fdr`).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per test.
+    settings : StatsSettings
+        Confirmatory family.
+    p : str
+        Column of the p-values.
     """
     table = table.assign(family=family_of(table, settings.confirmatory))
     table["q"] = np.nan
