@@ -6,6 +6,7 @@ without a traceback, and exit with status 2.
 
 import argparse
 import errno
+import os
 import sys
 from pathlib import Path
 
@@ -337,6 +338,10 @@ def main(argv=None):
     set_log_level("DEBUG" if args.verbose else "WARNING" if args.quiet else "INFO")
     try:
         status = COMMANDS[args.command](args)
+    except BrokenPipeError:  # `neuromark summary | head`: the reader has left
+        # send what is still buffered nowhere, so closing stdout cannot fail
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except NeuromarkError as err:
         print(f"neuromark: error: {err}", file=sys.stderr)
         return 2

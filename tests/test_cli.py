@@ -111,3 +111,26 @@ def test_simulate_help_states_simulate_studys_defaults(monkeypatch):
     )
     assert main(["simulate", "out", "--participants", "4", "--modalities", "eeg"]) == 0
     assert called == {"n_participants": 4, "modalities": ["eeg"]}
+
+
+def test_summary_into_a_closed_pipe_is_quiet(tmp_path):
+    """`neuromark summary STUDY | head -1`: no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    from conftest import write_layout
+
+    files = [
+        f"sub-{k:02d}/ses-{s}/eeg/sub-{k:02d}_ses-{s}_task-rest_eeg.edf"
+        for k in range(1, 400)
+        for s in ("pre", "post")
+    ]
+    write_layout(tmp_path / "study", files)
+    result = subprocess.run(
+        f"{sys.executable} -m neuromark.cli summary {tmp_path / 'study'} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

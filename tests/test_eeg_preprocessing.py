@@ -56,6 +56,17 @@ def test_clean_recording_has_no_bad_channel():
     assert qc["bad_channels"] == {}
 
 
+def test_unknown_mains_frequency_is_a_warning_and_a_qc_reason(caplog):
+    with caplog.at_level("WARNING", logger="neuromark"):
+        _, qc = preprocess(_raw(seed=4), PreprocessingSettings(), line_freq=None)
+    assert qc["notch_hz"] == []
+    assert qc["notch_missing_reason"].startswith("mains frequency unknown")
+    assert "no notch filter" in caplog.text
+    # a forced notch needs no sidecar, and leaves no reason
+    _, qc = preprocess(_raw(seed=4), PreprocessingSettings(notch=60.0), line_freq=None)
+    assert qc["notch_hz"] == [60.0, 120.0] and qc["notch_missing_reason"] == ""
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [

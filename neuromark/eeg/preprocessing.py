@@ -146,7 +146,8 @@ def preprocess(raw, settings, *, line_freq=None):
     qc : dict
         ``sfreq`` (after resampling), ``recorded_sfreq``, ``n_channels``,
         ``channels`` (EEG channel names), ``bad_channels`` (name: criterion, where
-        ``channels.tsv`` marks those the lab declared bad), ``notch_hz``,
+        ``channels.tsv`` marks those the lab declared bad), ``notch_hz`` (and
+        ``notch_missing_reason`` when the mains frequency is unknown),
         ``reference``, ``montage``, the artefact removal (``ica``: "applied"
         or why not, ``ica_n_components``, ``ica_removed``,
         ``ica_label_counts``, ``muscle_seconds``; ``ptp_threshold_uv`` and
@@ -227,7 +228,13 @@ def preprocess(raw, settings, *, line_freq=None):
         if settings.notch == "auto"
         else (None if settings.notch == "off" else float(settings.notch))
     )
-    notch_hz = []
+    notch_hz, notch_reason = [], ""
+    if settings.notch == "auto" and line_freq is None:
+        notch_reason = (
+            "mains frequency unknown (PowerLineFrequency absent or n/a in the "
+            "sidecar): no notch filter; set eeg.preprocessing.notch to 50 or 60"
+        )
+        logger.warning("%s: %s", source.name, notch_reason)
     if notch:
         notch_hz = np.arange(notch, sfreq / 2, notch).tolist()
         if notch_hz:
@@ -309,6 +316,7 @@ def preprocess(raw, settings, *, line_freq=None):
         "channels": list(raw.ch_names),
         "bad_channels": bads,
         "notch_hz": notch_hz,
+        "notch_missing_reason": notch_reason,
         "reference": settings.reference,
         "montage": montage,
         **artifacts,

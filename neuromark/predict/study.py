@@ -282,117 +282,194 @@ def predict_responders(
     """
     settings = settings or PredictSettings()
     nuisance = _nuisance(participants, settings)
-    rows, predictions, nulls = [], [], []
-    primary_fit = None
+    rows, predictions, nulls, primary = [], [], [], None
     for scope, members in _scopes(participants, settings.per_treatment):
-        labelled = members.loc[members["responder"].notna(), "participant_id"]
-        labels = members["responder"].dropna().astype(bool).to_numpy(dtype=int)
+        data = _scope_data(scope, members)
         try:
-            check_design(labels, settings.n_splits)
+            check_design(data.labels, settings.n_splits)
         except DesignError as err:
             logger.info("prediction in scope %s skipped: %s", scope, err)
             everything = Analysis("all", "all", "all", role="n/a")
-            rows.append(_row(scope, everything, 0, labels, status=f"skipped: {err}"))
+            rows.append(
+                _row(scope, everything, 0, data.labels, status=f"skipped: {err}")
+            )
             continue
-        covariates = covariate_matrix(members, control_arms=CONTROL_ARMS)
-        analyses, designs = [], {}
-        for analysis in _analyses(wide, members, scope, covariates, settings, family):
-            try:
-                designs[analysis.key] = _design(
-                    analysis, wide, members, covariates, settings, nuisance
+        designs, skipped = _plan(data, members, wide, settings, family, nuisance)
+        rows += [
+            _row(scope, analysis, 0, data.labels, status=f"skipped: {reason}")
+            for analysis, reason in skipped
+        ]
+        for design in designs:
+            design.model = _model(
+                design.analysis, design.names, data.n_covariates, settings, random_state
+            )
+        results = _validate(designs, data, settings, random_state, n_jobs, progress)
+        for design in designs:
+            result, keys = results[design.analysis.key], design.keys(scope)
+            rows.append(
+                _row(
+                    scope,
+                    design.analysis,
+                    design.n_features,
+                    data.labels,
+                    result["metrics"],
                 )
-            except DesignError as err:
-                logger.info("prediction %s/%s skipped: %s", scope, analysis.key, err)
-                rows.append(_row(scope, analysis, 0, labels, status=f"skipped: {err}"))
-                continue
-            analyses.append(analysis)
-        n_covariates = covariates.shape[1]
-        models = {
-            a.key: _model(a, designs[a.key][1], n_covariates, settings, random_state)
-            for a in analyses
-        }
-        blocks, arms = _blocks(members, labelled)
-        reference = next(
-            (a.key for a in analyses if a.model in COVARIATE_BASELINES), None
-        )
-        results = validate_analyses(
-            {a.key: (models[a.key], designs[a.key][0]) for a in analyses},
-            labels,
-            labelled.to_numpy(),
-            arms=arms,
-            blocks=blocks,
-            reference=reference,
-            family=[a.key for a in analyses if a.role == "secondary"],
-            n_splits=settings.n_splits,
-            n_repeats=settings.n_repeats,
-            n_permutations=settings.n_permutations,
-            n_bootstrap=settings.n_bootstrap,
-            random_state=random_state,
-            n_jobs=n_jobs,
-            progress=progress,
-        )
-        ids = labelled.to_numpy()
-        for analysis in analyses:
-            X, names, n_features = designs[analysis.key]
-            result = results[analysis.key]
-            rows.append(_row(scope, analysis, n_features, labels, result["metrics"]))
-            keys = {"scope": scope, **analysis.labels}
+            )
             nulls.append(pd.DataFrame({**keys, "null_auc": result["null_auc"]}))
             predictions.append(
                 pd.DataFrame(
                     {
                         **keys,
-                        "participant_id": ids,
-                        "responder": labels,
+                        "participant_id": data.ids,
+                        "responder": data.labels,
                         "score": result["oof"],
                     }
                 )
             )
-            model = models[analysis.key]
-            if analysis.role == "primary":
-                primary_fit = (model, X, labels, ids, arms, names, n_features, keys)
-            if (
-                model_dir is not None
-                and settings.save_models
-                and analysis.model != "dummy"
-            ):
-                save_model(
-                    model.fit(X, labels),
-                    f"{model_dir}/{scope}_{analysis.key.replace('/', '_')}.skops",
-                    feature_names=names,
-                    metadata={
-                        "scope": scope,
-                        **analysis.labels,
-                        "role": analysis.role,
-                        "n_train": len(labels),
-                        "config_sha256": config_hash,
-                        "site_codes": None
-                        if nuisance is None
-                        else nuisance.attrs.get("site_codes"),
-                    },
-                )
+            if design.analysis.role == "primary":
+                primary = (design, data)
+        if model_dir is not None and settings.save_models:
+            _save_models(designs, data, model_dir, config_hash, nuisance)
     metrics = pd.DataFrame(rows)
     oof = pd.concat(predictions, ignore_index=True) if predictions else pd.DataFrame()
     null = pd.concat(nulls, ignore_index=True) if nulls else pd.DataFrame()
-    importance = pd.DataFrame()
-    if primary_fit is not None:
-        model, X, y, ids, arms, names, n_features, keys = primary_fit
-        importance = (
-            fold_importance(
-                model,
-                X,
-                y,
-                ids,
-                names,
-                feature_groups=_feature_groups(names[:n_features], family),
-                arms=arms,
-                n_splits=settings.n_splits,
-                random_state=random_state,
-            )
-            .head(30)
-            .assign(**keys)
-        )
+    importance = (
+        pd.DataFrame()
+        if primary is None
+        else _importance(*primary, settings, family, random_state)
+    )
     return metrics, oof, null, importance
+
+
+@dataclass
+class ScopeData:
+    """The labelled participants of one scope and how they may be resampled."""
+
+    name: str
+    ids: np.ndarray  # participant_id of each labelled participant
+    labels: np.ndarray  # 1 = responder
+    arms: np.ndarray  # intervention (stratification)
+    blocks: np.ndarray  # intervention x site (exchangeability of permutations)
+    covariates: pd.DataFrame
+
+    @property
+    def n_covariates(self):
+        """Arm and site indicator columns of every design."""
+        return self.covariates.shape[1]
+
+
+@dataclass
+class Design:
+    """One analysis of a scope, ready to validate."""
+
+    analysis: Analysis
+    X: np.ndarray
+    names: list
+    n_features: int
+    model: object = None
+
+    def keys(self, scope):
+        """Name this analysis in the output tables (scope and labels)."""
+        return {"scope": scope, **self.analysis.labels}
+
+
+def _scope_data(scope, members):
+    labelled = members.loc[members["responder"].notna(), "participant_id"]
+    labels = members["responder"].dropna().astype(bool).to_numpy(dtype=int)
+    blocks, arms = _blocks(members, labelled)
+    covariates = covariate_matrix(members, control_arms=CONTROL_ARMS)
+    return ScopeData(scope, labelled.to_numpy(), labels, arms, blocks, covariates)
+
+
+def _plan(data, members, wide, settings, family, nuisance):
+    """Build the design of every analysis of a scope.
+
+    Returns
+    -------
+    designs : list of Design
+        Analyses to validate.
+    skipped : list of (Analysis, str)
+        Analyses whose design was refused, with the reason.
+    """
+    designs, skipped = [], []
+    analyses = _analyses(wide, members, data.name, data.covariates, settings, family)
+    for analysis in analyses:
+        try:
+            X, names, n_features = _design(
+                analysis, wide, members, data.covariates, settings, nuisance
+            )
+        except DesignError as err:
+            logger.info("prediction %s/%s skipped: %s", data.name, analysis.key, err)
+            skipped.append((analysis, err))
+            continue
+        designs.append(Design(analysis, X, names, n_features))
+    return designs, skipped
+
+
+def _validate(designs, data, settings, random_state, n_jobs, progress):
+    """Validate a scope's analyses together (shared folds and permutations)."""
+    reference = next(
+        (d.analysis.key for d in designs if d.analysis.model in COVARIATE_BASELINES),
+        None,
+    )
+    return validate_analyses(
+        {d.analysis.key: (d.model, d.X) for d in designs},
+        data.labels,
+        data.ids,
+        arms=data.arms,
+        blocks=data.blocks,
+        reference=reference,
+        family=[d.analysis.key for d in designs if d.analysis.role == "secondary"],
+        n_splits=settings.n_splits,
+        n_repeats=settings.n_repeats,
+        n_permutations=settings.n_permutations,
+        n_bootstrap=settings.n_bootstrap,
+        random_state=random_state,
+        n_jobs=n_jobs,
+        progress=progress,
+    )
+
+
+def _save_models(designs, data, model_dir, config_hash, nuisance):
+    """Refit every analysis but the chance baseline on the scope and save it."""
+    site_codes = None if nuisance is None else nuisance.attrs.get("site_codes")
+    for design in designs:
+        analysis = design.analysis
+        if analysis.model == "dummy":
+            continue
+        save_model(
+            design.model.fit(design.X, data.labels),
+            f"{model_dir}/{data.name}_{analysis.key.replace('/', '_')}.skops",
+            feature_names=design.names,
+            metadata={
+                "scope": data.name,
+                **analysis.labels,
+                "role": analysis.role,
+                "n_train": len(data.labels),
+                "config_sha256": config_hash,
+                "site_codes": site_codes,
+            },
+        )
+
+
+def _importance(design, data, settings, family, random_state):
+    """Rank the primary analysis' 30 most important marker families (held-out folds)."""
+    names = design.names
+    return (
+        fold_importance(
+            design.model,
+            design.X,
+            data.labels,
+            data.ids,
+            names,
+            feature_groups=_feature_groups(names[: design.n_features], family),
+            arms=data.arms,
+            n_splits=settings.n_splits,
+            random_state=random_state,
+        )
+        .head(30)
+        .assign(**design.keys(data.name))
+    )
 
 
 def _design(analysis, wide, members, covariates, settings, nuisance):

@@ -208,6 +208,7 @@ def eeg_sections(
         "participant_id",
         "session",
         "bad_channels",
+        "notch_missing_reason",
         "ica",
         "ica_removed",
         "muscle_seconds",
