@@ -161,7 +161,10 @@ def build_parser():
     """Return the ``neuromark`` argument parser."""
     parser = argparse.ArgumentParser(
         prog="neuromark",
-        description="EEG and fMRI neuromarkers of non-drug chronic-pain treatments.",
+        description="EEG and fMRI neuromarkers of non-drug chronic-pain "
+        "treatments. Also a BIDS App: neuromark BIDS_DIR OUTPUT_DIR "
+        "participant|group [--participant-label ...] (see 'neuromark BIDS_DIR "
+        "OUTPUT_DIR group --help').",
     )
     parser.add_argument(
         "--version", action="version", version=f"neuromark {__version__}"
@@ -182,6 +185,93 @@ def build_parser():
     ):
         add(sub)
     return parser
+
+
+ANALYSIS_LEVELS = ("participant", "group")
+
+
+def build_bids_app_parser():
+    """Return the parser of the BIDS-App call ``neuromark BIDS_DIR OUTPUT_DIR LEVEL``.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
+    parser = argparse.ArgumentParser(
+        prog="neuromark",
+        description="BIDS-App interface: 'participant' computes the features "
+        "of the listed participants (each like 'run --participant'); 'group' "
+        "runs the whole study, reading their cached results, with statistics, "
+        "prediction and the report.",
+    )
+    parser.add_argument("bids_dir", type=Path, help="the BIDS dataset")
+    parser.add_argument("output_dir", type=Path, help="where the derivatives go")
+    parser.add_argument("analysis_level", choices=ANALYSIS_LEVELS)
+    parser.add_argument(
+        "--participant-label",
+        "--participant_label",
+        nargs="+",
+        metavar="LABEL",
+        help="participants to process at the participant level, with or "
+        "without 'sub-' (default: all in participants.tsv)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="YAML config for every other setting (its bids_root and "
+        "output_dir are replaced by BIDS_DIR and OUTPUT_DIR)",
+    )
+    parser.add_argument("--n-jobs", type=int, help="override the config's n_jobs")
+    level = parser.add_mutually_exclusive_group()
+    level.add_argument("-v", "--verbose", action="store_true", help="debug messages")
+    level.add_argument(
+        "-q", "--quiet", action="store_true", help="warnings and errors only"
+    )
+    return parser
+
+
+def _is_bids_app_call(argv):
+    """Whether ``argv`` is ``BIDS_DIR OUTPUT_DIR participant|group ...``."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return (
+        first is not None
+        and first not in COMMANDS
+        and any(a in ANALYSIS_LEVELS for a in argv)
+    )
+
+
+def _bids_app(args):
+    from .pipeline import make_config, run_pipeline
+    from .pipeline.config import read_config_file
+
+    settings, base_dir = read_config_file(args.config) if args.config else ({}, None)
+    settings |= {
+        "bids_root": args.bids_dir.expanduser().resolve(),
+        "output_dir": args.output_dir.expanduser().resolve(),
+    }
+    if args.n_jobs is not None:
+        settings["n_jobs"] = args.n_jobs
+    config = make_config(
+        str(args.config or "BIDS-App arguments"), base_dir=base_dir, **settings
+    )
+    if args.analysis_level == "group":
+        return _report_run(run_pipeline(config))
+    labels = args.participant_label or _all_participants(config)
+    return max(_report_run(run_pipeline(config, participant=label)) for label in labels)
+
+
+def _all_participants(config):
+    from .io import discover_study
+
+    study = discover_study(
+        config.bids_root,
+        task=config.task,
+        sessions=(config.sessions.pre, config.sessions.post),
+        modalities=config.modalities,
+        fmriprep_dir=config.fmriprep_dir,
+        space=config.space,
+    )
+    return list(study.participants["participant_id"])
 
 
 def _simulate(args):
@@ -334,10 +424,15 @@ def main(argv=None):
         of a modality failed, or none was found); 2 on a neuromark error or
         an output folder that cannot be written (one line, no traceback).
     """
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if _is_bids_app_call(argv):
+        args, command = build_bids_app_parser().parse_args(argv), _bids_app
+    else:
+        args = build_parser().parse_args(argv)
+        command = COMMANDS[args.command]
     set_log_level("DEBUG" if args.verbose else "WARNING" if args.quiet else "INFO")
     try:
-        status = COMMANDS[args.command](args)
+        status = command(args)
     except BrokenPipeError:  # `neuromark summary | head`: the reader has left
         # send what is still buffered nowhere, so closing stdout cannot fail
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -158,6 +158,29 @@ def test_participant_runs_feed_the_group_run(study_root, tmp_path):
         run_pipeline(config, participant="sub-99")
 
 
+def test_bids_app_levels_give_the_tables_of_one_run(
+    study_root, reference_run, tmp_path
+):
+    from neuromark.cli import main
+
+    config = tmp_path / "eeg.yaml"  # every setting but the two folders
+    config.write_text("modalities: [eeg]\n")
+    out = tmp_path / "derivatives"
+    folders = [str(study_root), str(out)]
+    labels = ["--participant-label", "01", "sub-02"]
+    assert main(["-q", *folders, "participant", *labels, "--config", str(config)]) == 0
+    made = sorted(p.name for p in (out / "participants").iterdir() if p.is_dir())
+    assert made == ["sub-01", "sub-02"]
+    assert not (out / "features_long.tsv").exists()
+    assert main(["-q", *folders, "group", "--config", str(config)]) == 0
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["cache"]["eeg"] == {"computed": 8, "cached": 4}
+    _same_tables(reference_run, out)
+    description = json.loads((out / "dataset_description.json").read_text())
+    assert description["DatasetType"] == "derivative"
+    assert description["GeneratedBy"][0]["Name"] == "neuromark"
+
+
 def test_per_participant_logs_and_qc_pages(study_copy, tmp_path):
     (
         study_copy / "sub-02" / "ses-post" / "eeg" / "sub-02_ses-post_task-rest_eeg.edf"

@@ -224,6 +224,41 @@ def make_config(source="<dict>", base_dir=None, **settings):
     return config.resolve_paths(base_dir if base_dir is not None else Path.cwd())
 
 
+def read_config_file(path):
+    """Read a YAML config's settings without validating them.
+
+    Parameters
+    ----------
+    path : path-like
+        YAML file.
+
+    Returns
+    -------
+    settings : dict
+        Its keys and values.
+    base_dir : pathlib.Path
+        Its folder, against which relative paths in it are resolved.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not YAML or not a mapping.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"Config file {path} does not exist.")
+    try:
+        settings = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(settings, dict):
+        raise ConfigError(
+            f"{path}: a config must be a mapping of keys to values, "
+            f"got {type(settings).__name__}"
+        )
+    return settings, path.parent.resolve()
+
+
 def load_config(path):
     """Read and validate a YAML pipeline config.
 
@@ -242,19 +277,8 @@ def load_config(path):
         If the file is missing, not YAML, not a mapping, or has unknown keys
         or invalid values; the message lists every problem.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"Config file {path} does not exist.")
-    try:
-        settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML ({err})") from None
-    if not isinstance(settings, dict):
-        raise ConfigError(
-            f"{path}: a config must be a mapping of keys to values, "
-            f"got {type(settings).__name__}"
-        )
-    return make_config(str(path), base_dir=path.parent.resolve(), **settings)
+    settings, base_dir = read_config_file(path)
+    return make_config(str(path), base_dir=base_dir, **settings)
 
 
 def describe_settings():
