@@ -93,6 +93,12 @@ def _add_run(sub):
         choices=["continue", "abort"],
         help="override the config's on_error",
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan and the batch script a cluster would run; write "
+        "and submit nothing",
+    )
 
 
 def _add_demo(sub):
@@ -324,9 +330,29 @@ def _run(args):
         from .pipeline import make_config
 
         config = make_config(str(args.config), **(config.to_dict() | overrides))
+    if args.dry_run:
+        return _dry_run(config, args)
     return _report_run(
         run_pipeline(config, steps=args.steps, participant=args.participant)
     )
+
+
+def _dry_run(config, args):
+    from .pipeline.plan import dask_job_script, describe_plan, slurm_array_script
+    from .pipeline.run import plan_steps
+
+    steps = plan_steps(args.steps, args.participant)
+    text, participants = describe_plan(config, steps)
+    print(text)
+    dask = config.engine.dask
+    if config.engine.backend == "dask" and dask.cluster in ("slurm", "pbs"):
+        print(f"# the {dask.cluster.upper()} job script of each of the {dask.jobs} ")
+        print("# Dask worker jobs this run would submit (nothing was submitted):")
+        print(dask_job_script(config))
+    else:
+        print("# or on a SLURM cluster without Dask: one array task per participant")
+        print(slurm_array_script(args.config, participants))
+    return 0
 
 
 def _demo(args):

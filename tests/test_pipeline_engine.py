@@ -101,3 +101,66 @@ def test_engine_settings_are_checked():
             EngineSettings(backend="dask", dask={"cluster": "address"}), 1
         ):
             pass
+
+
+def test_dry_run_prints_the_plan_and_a_working_job_array(study_root, tmp_path, capsys):
+    """Nothing is written or submitted; the script picks each task's participant."""
+    import os
+    import stat
+    import subprocess
+
+    from neuromark.cli import main
+
+    out = tmp_path / "out"
+    config = tmp_path / "study.yaml"
+    config.write_text(f"bids_root: {study_root}\noutput_dir: {out}\n")
+    assert main(["run", str(config), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "participants: 6 (sub-01" in printed
+    assert "eeg pre: 6" in printed and "fmri post: 6" in printed
+    assert "eeg: preprocess every EEG recording" in printed and "(12 units)" in printed
+    assert not out.exists()
+    script = printed[printed.index("#!/bin/bash") :]
+    # run it with a fake sbatch that records each job and runs array task 3
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.txt"
+    fake = {
+        "sbatch": f"""#!/bin/bash
+echo "$@" >> {log}
+for arg; do last=$arg; done
+if [[ "$*" == *--array* ]]; then
+  SLURM_ARRAY_TASK_ID=3 sh -c "$last"
+fi
+echo 4242
+""",
+        "neuromark": f'#!/bin/sh\necho "neuromark $*" >> {log}\n',
+    }
+    for name, text in fake.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(stat.S_IRWXU)
+    env = os.environ | {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    subprocess.run(["bash", "-c", script], env=env, check=True)
+    calls = log.read_text().splitlines()
+    assert "--array=1-6" in calls[0]
+    assert calls[1] == f"neuromark run {config} --n-jobs 2 --participant sub-03"
+    assert "--dependency=afterany:4242" in calls[2]
+
+
+def test_dry_run_of_a_dask_slurm_config_prints_the_worker_job(
+    study_root, tmp_path, capsys
+):
+    pytest.importorskip("dask_jobqueue")
+    from neuromark.cli import main
+
+    config = tmp_path / "hpc.yaml"
+    config.write_text(
+        f"bids_root: {study_root}\noutput_dir: {tmp_path / 'out'}\nn_jobs: -1\n"
+        "engine:\n  backend: dask\n  dask:\n    cluster: slurm\n    jobs: 3\n"
+        "    cores: 4\n    memory: 16GB\n    queue: short\n"
+    )
+    assert main(["run", str(config), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "the SLURM job script of each of the 3" in printed
+    assert "#SBATCH -p short" in printed and "#SBATCH --cpus-per-task=4" in printed
+    assert not (tmp_path / "out").exists()
