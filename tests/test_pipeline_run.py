@@ -132,6 +132,21 @@ def test_run_writes_outputs_and_provenance(study_root, finished_run):
     assert eeg_qc["emg_index"].between(0, 1).all()
 
 
+def test_every_table_has_a_sidecar_describing_each_column(finished_run):
+    from neuromark.pipeline.sidecars import describe_column
+
+    out = finished_run["output_dir"]
+    tables = [p for p in out.rglob("*.tsv") if "participants" not in p.parts[-2:-1]]
+    assert len(tables) >= 15
+    for path in tables:
+        name = path.relative_to(out).with_suffix("").as_posix()
+        sidecar = json.loads(path.with_suffix(".json").read_text())
+        columns = pd.read_csv(path, sep="\t", nrows=0).columns
+        assert list(sidecar) == list(columns), name
+        unknown = [c for c in columns if describe_column(name, c) is None]
+        assert not unknown, (name, unknown)
+
+
 def _sections(report):
     return re.findall(r"<h2>([^<]+)", report.read_text())
 

@@ -15,6 +15,7 @@ from .. import __version__
 from ..exceptions import DataFileError
 from ..utils._files import write_json, write_text, write_tsv
 from ..utils._logging import logger
+from .sidecars import column_sidecar
 from .steps import UNIT_FUNCTIONS, update_feature_tables
 
 # pandas 3 parses floats exactly by default (and deprecates the option)
@@ -143,7 +144,7 @@ def reuse_earlier_outputs(state, kept, stale):
         removed = [
             table_path(out, name).name
             for name in step.outputs
-            if _remove(table_path(out, name))
+            if _remove_table(out, name)
         ]
         if removed:
             logger.warning(
@@ -155,11 +156,30 @@ def reuse_earlier_outputs(state, kept, stale):
     return reused
 
 
-def _remove(path):
-    if path.is_file():
-        path.unlink()
-        return True
-    return False
+def write_table(output_dir, name, frame):
+    """Write an output table and its JSON sidecar describing the columns.
+
+    Parameters
+    ----------
+    output_dir : path-like
+        The run's output folder.
+    name : str
+        Table name (``eeg_qc``, ``prediction/metrics``, ``logs/errors``).
+    frame : pandas.DataFrame
+        The table.
+    """
+    path = table_path(output_dir, name)
+    write_tsv(path, frame, index=False)
+    write_json(path.with_suffix(".json"), column_sidecar(name, frame))
+
+
+def _remove_table(output_dir, name):
+    """Remove a table and its sidecar; whether the table existed."""
+    path = table_path(output_dir, name)
+    existed = path.is_file()
+    for stale in (path, path.with_suffix(".json")):
+        stale.unlink(missing_ok=True)
+    return existed
 
 
 def write_outputs(state, summary, errors, steps_run):
@@ -181,16 +201,16 @@ def write_outputs(state, summary, errors, steps_run):
     """
     out, study = state.output_dir, state.study
     columns = [c for c in PARTICIPANT_COLUMNS if c in study.participants.columns]
-    write_tsv(out / "participants.tsv", study.participants[columns], index=False)
-    write_tsv(out / "dataset_summary.tsv", summary, index=False)
+    write_table(out, "participants", study.participants[columns])
+    write_table(out, "dataset_summary", summary)
     for name, table in state.tables.items():
         if name != "recordings" or len(table):
-            write_tsv(table_path(out, name), table, index=False)
+            write_table(out, name, table)
     for step in steps_run:
         for name in step.outputs:
             if name not in state.tables:
-                _remove(table_path(out, name))
-    write_tsv(out / "logs" / "errors.tsv", errors, index=False)
+                _remove_table(out, name)
+    write_table(out, "logs/errors", errors)
     write_json(
         out / "dataset_description.json",
         {
