@@ -87,3 +87,56 @@ def test_public_functions_document_their_parameters():
     }
     problems = {name: found for name, found in problems.items() if found}
     assert not problems, problems
+
+
+def _container_sources():
+    """Files the Dockerfile and the Apptainer definition copy into the image."""
+    folder = ROOT / "pipelines" / "container"
+    docker = (folder / "Dockerfile").read_text().splitlines()
+    copied = [
+        w for line in docker if line.startswith("COPY ") for w in line.split()[1:-1]
+    ]
+    definition = (folder / "neuromark.def").read_text()
+    files = definition.split("%files")[1].split("%")[0].split("\n")
+    return copied, [line.split()[0] for line in files if line.strip()]
+
+
+def test_container_recipes_copy_enough_to_build_the_package(tmp_path):
+    copied, files = _container_sources()
+    assert sorted(copied) == sorted(files)  # the two recipes ship the same files
+    context = tmp_path / "context"
+    for name in copied:
+        source = ROOT / name
+        assert source.exists(), name
+        target = context / name
+        if source.is_dir():
+            shutil.copytree(
+                source, target, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    # what the image's `pip install` does, from those files only
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(tmp_path / "dist"),
+            str(context),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    wheel = next((tmp_path / "dist").glob("neuromark-*.whl"))
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "neuromark/atlases/pag_fenske2020_trace.tsv" in names
+    assert any(n.endswith("licenses/LICENSE") for n in names)

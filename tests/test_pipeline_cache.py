@@ -156,6 +156,11 @@ def test_participant_runs_feed_the_group_run(study_root, tmp_path):
     assert group["provenance"]["cache"]["eeg"] == {"computed": 10, "cached": 2}
     with pytest.raises(NeuromarkError, match="sub-99 is not in"):
         run_pipeline(config, participant="sub-99")
+    assert not (out / "participants" / "sub-99").exists()  # no empty folder left
+    fresh = tmp_path / "never"
+    with pytest.raises(NeuromarkError, match="sub-98 is not in"):
+        run_pipeline(_config(study_root, fresh), participant="98")
+    assert not fresh.exists()
 
 
 def test_bids_app_levels_give_the_tables_of_one_run(

@@ -54,6 +54,7 @@ from .. import __version__
 from ..exceptions import ConfigError, NeuromarkError
 from ..fmri import settings_atlas
 from ..io import check_participant_id
+from ..io.participants import read_participants
 from ..report.study import write_study_report
 from ..stats.treatment import control_arm
 from ..utils._check import suggest
@@ -179,8 +180,8 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
         (pandas DataFrames), plus every table written.
     """
     steps = plan_steps(steps, participant)
-    if participant is not None:
-        participant = check_participant_id(participant, source="--participant")
+    if participant is not None:  # checked before any folder is made
+        participant = _known_participant(config, participant)
     check_output_location(
         config.output_dir, config.bids_root, input_dirs=_input_dirs(config)
     )
@@ -217,6 +218,18 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
         for name in steps[1:]:
             _run_step(REGISTRY[name], state, timer, steps)
         return _finish(state, timer, steps, reused)
+
+
+def _known_participant(config, participant):
+    """Check a ``--participant`` label and that participants.tsv lists it."""
+    participant = check_participant_id(participant, source="--participant")
+    path = Path(config.bids_root) / "participants.tsv"
+    known = list(read_participants(path, verbose="error")["participant_id"])
+    if participant not in known:
+        raise NeuromarkError(
+            f"{participant} is not in {path}{suggest(participant, known)}"
+        )
+    return participant
 
 
 def _run_step(step, state, timer, steps):
