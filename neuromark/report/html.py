@@ -15,6 +15,7 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em;
 h1 { border-bottom: 2px solid #447; } h2 { color: #336; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+td { overflow-wrap: anywhere; max-width: 48em; }
 th { background: #eef; } td.ok { color: #262; } td.missing { color: #a60; }
 td.error { color: #b00; font-weight: bold; } .note { color: #555; font-size: 0.9em; }
 .lead { font-size: 1.05em; border-left: 4px solid #2a6; padding-left: 0.6em; }

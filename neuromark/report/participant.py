@@ -12,6 +12,17 @@ QC_TABLES = {
 }
 
 
+# one row per recording: shown one field per row, one column per session
+RECORDING_TABLES = ("eeg_qc", "fmri_qc")
+
+
+def _by_field(rows):
+    """Turn a recording's QC into one row per field and one column per session."""
+    table = rows.drop(columns=["participant_id", "modality"], errors="ignore")
+    table = table.set_index("session").T
+    return table.rename_axis(index="field", columns=None).reset_index()
+
+
 def _rows(table, participant_id):
     if table is None or "participant_id" not in table:
         return None
@@ -41,7 +52,10 @@ def write_participant_page(path, participant_id, *, tables, errors, log_lines):
     for name, title in QC_TABLES.items():
         rows = _rows(tables.get(name), participant_id)
         if rows is not None:
-            sections.append((title, table_html(rows)))
+            per_recording = name in RECORDING_TABLES and len(rows)
+            sections.append(
+                (title, table_html(_by_field(rows) if per_recording else rows))
+            )
     spectra = _rows(tables.get("eeg_spectra"), participant_id)
     if spectra is not None and len(spectra):
         sections.append(("EEG spectra", figure_html(*_spectra_figure(spectra))))
