@@ -8,11 +8,10 @@ from nbclient import NotebookClient
 
 pytestmark = pytest.mark.slow  # `make test-fast` skips these
 
-NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+FOLDER = Path(__file__).parents[1] / "notebooks"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_executes(path, tmp_path):
+def _execute(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "code":  # outputs are stripped in git
@@ -31,3 +30,33 @@ def test_notebook_executes(path, tmp_path):
     # and it shows what it computed: at least one inline figure
     figures = [o for o in outputs if "image/png" in o.get("data", {})]
     assert figures, f"{path.name} draws no figure"
+
+
+# one class per notebook: pytest-xdist's loadscope spreads classes over the
+# workers, where one parametrized test would run every notebook on one
+class _Notebook:
+    name = None
+
+    def test_executes(self, tmp_path):
+        _execute(FOLDER / self.name, tmp_path)
+
+
+class TestQuickstart(_Notebook):
+    name = "01_quickstart.ipynb"
+
+
+class TestEEGMarkers(_Notebook):
+    name = "02_eeg_markers.ipynb"
+
+
+class TestFMRIConnectivity(_Notebook):
+    name = "03_fmri_connectivity.ipynb"
+
+
+class TestResponsePrediction(_Notebook):
+    name = "04_response_prediction.ipynb"
+
+
+def test_every_notebook_is_executed():
+    tested = {cls.name for cls in _Notebook.__subclasses__()}
+    assert tested == {path.name for path in FOLDER.glob("*.ipynb")}

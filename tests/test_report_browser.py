@@ -59,6 +59,7 @@ def _open(browser, path, screenshot):
     headings = page.evaluate(
         "Array.from(document.querySelectorAll('h2')).map(h => h.textContent)"
     )
+    width = page.evaluate("document.documentElement.scrollWidth")
     page.screenshot(path=str(screenshot), full_page=True)
     page.close()
     return {
@@ -66,6 +67,7 @@ def _open(browser, path, screenshot):
         "outside": outside,
         "images": images,
         "headings": headings,
+        "width": width,
     }
 
 

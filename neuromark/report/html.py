@@ -16,6 +16,7 @@ h1 { border-bottom: 2px solid #447; } h2 { color: #336; margin-top: 1.6em; }
 table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
 td { overflow-wrap: anywhere; max-width: 48em; }
+div.wide { overflow-x: auto; max-width: 100%; }
 th { background: #eef; } td.ok { color: #262; } td.missing { color: #a60; }
 td.error { color: #b00; font-weight: bold; } .note { color: #555; font-size: 0.9em; }
 .lead { font-size: 1.05em; border-left: 4px solid #2a6; padding-left: 0.6em; }
@@ -36,8 +37,10 @@ def _table(frame):
             css = f" class='{text}'" if text in {"ok", "missing", "error"} else ""
             cells.append(f"<td{css}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
+    # a wide table scrolls inside its box; the page never scrolls sideways
     return (
-        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "<div class='wide'><table>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
