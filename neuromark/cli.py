@@ -267,17 +267,9 @@ def _bids_app(args):
 
 
 def _all_participants(config):
-    from .io import discover_study
+    from .pipeline.steps import discover_configured
 
-    study = discover_study(
-        config.bids_root,
-        task=config.task,
-        sessions=(config.sessions.pre, config.sessions.post),
-        modalities=config.modalities,
-        fmriprep_dir=config.fmriprep_dir,
-        space=config.space,
-    )
-    return list(study.participants["participant_id"])
+    return list(discover_configured(config).participants["participant_id"])
 
 
 def _simulate(args):

@@ -7,9 +7,9 @@ Nothing is written and nothing is submitted: the plan is read from the study
 import shlex
 from pathlib import Path
 
-from ..io import discover_study
 from .engine import jobqueue_cluster
 from .steps import STEPS as REGISTRY
+from .steps import discover_configured
 
 
 def describe_plan(config, steps):
@@ -30,16 +30,7 @@ def describe_plan(config, steps):
     participants : list of str
         The participants a job array would cover.
     """
-    study = discover_study(
-        config.bids_root,
-        task=config.task,
-        sessions=(config.sessions.pre, config.sessions.post),
-        modalities=config.modalities,
-        fmriprep_dir=config.fmriprep_dir,
-        space=config.space,
-        interventions=config.interventions,
-        responder_threshold=config.responder_threshold,
-    )
+    study = discover_configured(config)
     participants = list(study.participants["participant_id"])
     counts = {}
     for recording in study.recordings:

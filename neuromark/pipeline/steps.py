@@ -145,6 +145,31 @@ def step(name, summary, *, reads=(), outputs=(), group=False):
     return register
 
 
+def discover_configured(config):
+    """Discover the study a config describes (file names and participants.tsv).
+
+    Parameters
+    ----------
+    config : PipelineConfig
+        Its BIDS root, task, sessions, modalities, fMRIPrep folder, space,
+        interventions and responder threshold are used.
+
+    Returns
+    -------
+    study : Study
+    """
+    return discover_study(
+        config.bids_root,
+        task=config.task,
+        sessions=(config.sessions.pre, config.sessions.post),
+        modalities=config.modalities,
+        fmriprep_dir=config.fmriprep_dir,
+        space=config.space,
+        interventions=config.interventions,
+        responder_threshold=config.responder_threshold,
+    )
+
+
 @step("discover", "find participants and recordings, label responders")
 def run_discover(state):
     """Find the study's participants and recordings (always runs first).
@@ -155,17 +180,7 @@ def run_discover(state):
         The run; receives ``study``, the discovery problems and the hash of
         ``participants.tsv``.
     """
-    config = state.config
-    study = discover_study(
-        config.bids_root,
-        task=config.task,
-        sessions=state.sessions,
-        modalities=config.modalities,
-        fmriprep_dir=config.fmriprep_dir,
-        space=config.space,
-        interventions=config.interventions,
-        responder_threshold=config.responder_threshold,
-    )
+    study = discover_configured(state.config)
     if state.participant is not None:
         study = _select_participant(study, state.participant)
     state.study, state.context.root = study, study.root
