@@ -480,14 +480,8 @@ def flattened_power(psd, freqs, fmin, fmax, offset, exponent, knee=0.0):
 
     Parameters
     ----------
-    psd : ndarray, shape (n_spectra, n_freqs)
-        PSD (µV²/Hz).
-    freqs : ndarray, shape (n_freqs,)
-        Frequencies (Hz).
-    fmin, fmax : float
-        Band edges (Hz), half-open.
-    offset, exponent, knee : ndarray, shape (n_spectra,) | float
-        Aperiodic fit of each spectrum (see :func:`aperiodic_psd`).
+    psd, freqs, fmin, fmax, offset, exponent, knee
+        As in :func:`periodic_power`.
     """
     mask = _band_mask(freqs, fmin, fmax)
     background = aperiodic_psd(freqs[mask], offset, exponent, knee)

@@ -99,7 +99,18 @@ def _series_list(X, n_rois=None):
     return X
 
 
-class ConnectivityFeatures(TransformerMixin, BaseEstimator):
+class _TimeSeriesInput:
+    """Mixin declaring the input: a list of ``(n_times, n_rois)`` time series."""
+
+    def __sklearn_tags__(self):
+        """Declare the input: a list of time series, not a 2-D array."""
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.requires_fit = True
+        return tags
+
+
+class ConnectivityFeatures(_TimeSeriesInput, TransformerMixin, BaseEstimator):
     """Per-participant connectivity as Fisher-z feature vectors.
 
     Needs no group statistics, so it can be fitted anywhere; it exists so a
@@ -118,13 +129,6 @@ class ConnectivityFeatures(TransformerMixin, BaseEstimator):
 
     def __init__(self, kind="correlation"):
         self.kind = kind
-
-    def __sklearn_tags__(self):
-        """Declare the input: a list of time series, not a 2-D array."""
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = True
-        return tags
 
     def fit(self, X, y=None):
         """Check the time series and the parameters.
@@ -162,7 +166,7 @@ class ConnectivityFeatures(TransformerMixin, BaseEstimator):
         )
 
 
-class TangentConnectivity(TransformerMixin, BaseEstimator):
+class TangentConnectivity(_TimeSeriesInput, TransformerMixin, BaseEstimator):
     """Tangent-space connectivity whose group reference is learned in ``fit``.
 
     Fit it on training participants only (inside cross-validation): the
@@ -183,13 +187,6 @@ class TangentConnectivity(TransformerMixin, BaseEstimator):
 
     def __init__(self, vectorize=True):
         self.vectorize = vectorize
-
-    def __sklearn_tags__(self):
-        """Declare the input: a list of time series, not a 2-D array."""
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.requires_fit = True
-        return tags
 
     def fit(self, X, y=None):
         """Learn the group reference from training time series.

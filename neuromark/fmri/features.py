@@ -368,24 +368,16 @@ def _with_framewise_displacement(confounds, denoising, source):
     )
 
 
-def run_features(
-    img,
-    mask,
-    confounds,
-    tr,
-    settings=None,
-    *,
-    atlas=None,
-    csf=None,
-    source=None,
-    confounds_source=None,
-):
+def run_features(img, mask, confounds, tr, settings=None, **options):
     """Compute the connectivity features and QC of one loaded run.
 
     Parameters
     ----------
-    img, mask, confounds, tr, settings, atlas, csf, source, confounds_source
+    img, mask, confounds, tr, settings
         As in :func:`run_signals`.
+    **options
+        ``atlas``, ``csf``, ``source`` and ``confounds_source`` of
+        :func:`run_signals`.
 
     Returns
     -------
@@ -398,17 +390,7 @@ def run_features(
         Per-ROI QC.
     """
     settings = settings or FMRISettings()
-    signals, _, qc, roi_qc = _extract(
-        img,
-        mask,
-        confounds,
-        tr,
-        settings,
-        atlas=atlas,
-        csf=csf,
-        source=source,
-        confounds_source=confounds_source,
-    )
+    signals, _, qc, roi_qc = _extract(img, mask, confounds, tr, settings, **options)
     return _edges(signals, qc, settings), qc, roi_qc
 
 

@@ -430,10 +430,8 @@ def read_run_confounds(path, img, bold_path):
     ----------
     path : path-like
         fMRIPrep confounds TSV.
-    img : nibabel.Nifti1Image
-        The BOLD run.
-    bold_path : path-like
-        The BOLD file (named in the error).
+    img, bold_path
+        As in :func:`load_mask`.
 
     Returns
     -------

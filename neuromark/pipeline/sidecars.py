@@ -29,6 +29,15 @@ _FAMILY = {
     "(two-stage over marker groups for exploratory rows).",
 }
 
+# the columns naming a prediction analysis (the primary one for importance)
+_ANALYSIS = {
+    "scope": "Scope of the analysis (pooled or an intervention).",
+    "modality": "Modality of the analysis.",
+    "feature_set": "Feature set of the analysis.",
+    "markers": "Markers of the analysis (pre-specified or all).",
+    "model": "Model of the analysis.",
+}
+
 COLUMNS = {
     "participants": {
         "participant_id": _UNIT["participant_id"],
@@ -292,22 +301,14 @@ COLUMNS = {
         "auc_increment_ci_high": "Upper bound of the increment.",
         "p_increment": "Permutation p-value of the increment.",
     },
-    "prediction/oof_predictions": {
-        "scope": "Scope of the analysis.",
-        "modality": "Modality of the analysis.",
-        "feature_set": "Feature set of the analysis.",
-        "markers": "Markers of the analysis.",
-        "model": "Model of the analysis.",
+    "prediction/oof_predictions": _ANALYSIS
+    | {
         "participant_id": _UNIT["participant_id"],
         "responder": "Observed label (1/0).",
         "score": "Out-of-fold predicted risk (or decision value).",
     },
-    "prediction/permutation_null": {
-        "scope": "Scope of the analysis.",
-        "modality": "Modality of the analysis.",
-        "feature_set": "Feature set of the analysis.",
-        "markers": "Markers of the analysis.",
-        "model": "Model of the analysis.",
+    "prediction/permutation_null": _ANALYSIS
+    | {
         "null_auc": "AUC under one permutation of the labels.",
     },
     "prediction/importance": {
@@ -315,12 +316,8 @@ COLUMNS = {
         "n_features": "Columns in the family.",
         "importance": "Mean drop of held-out AUC when permuted.",
         "sd": "SD of the drop over folds.",
-        "scope": "Scope of the primary analysis.",
-        "modality": "Modality of the primary analysis.",
-        "feature_set": "Feature set of the primary analysis.",
-        "markers": "Markers of the primary analysis.",
-        "model": "Model of the primary analysis.",
-    },
+    }
+    | _ANALYSIS,
 }
 _WIDE_SUFFIX = {
     "pre": "before treatment",
