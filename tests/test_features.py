@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from neuromark.features import (
+    LONG_COLUMNS,
     column_modality,
     column_name,
     edge_name,
@@ -59,18 +60,7 @@ def _long():
             rows.append((pid, session, "eeg", "paf", "occipital", value, "Hz"))
             rows.append((pid, session, "eeg", "paf", "O1", value, "Hz"))
             rows.append((pid, session, "fmri", "fc", "PAG~pgACC", value, "Fisher z"))
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "participant_id",
-            "session",
-            "modality",
-            "feature",
-            "location",
-            "value",
-            "unit",
-        ],
-    )
+    return pd.DataFrame(rows, columns=LONG_COLUMNS)
 
 
 def test_pairing_is_the_same_in_the_wide_table_and_the_statistics():

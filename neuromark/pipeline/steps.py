@@ -16,7 +16,6 @@ import pandas as pd
 
 from ..eeg import recording_features as eeg_features
 from ..eeg.comparability import compare_sessions, mixed_eyes
-from ..exceptions import NeuromarkError
 from ..features import (
     column_name,
     feature_family,
@@ -29,7 +28,6 @@ from ..fmri import settings_atlas
 from ..fmri.features import main_pag_definition
 from ..fmri.qcfc import qc_fc
 from ..io import check_recording, discover_study
-from ..utils._check import suggest
 from ..utils._files import file_sha256, relative_path
 from ..utils._logging import logger
 from .cache import unit_key
@@ -190,13 +188,11 @@ def run_discover(state):
 
 
 def _select_participant(study, participant):
-    """Keep one participant's recordings (``--participant``, job arrays)."""
-    known = list(study.participants["participant_id"])
-    if participant not in known:
-        raise NeuromarkError(
-            f"{participant} is not in {study.root / 'participants.tsv'}"
-            f"{suggest(participant, known)}"
-        )
+    """Keep one participant's recordings (``--participant``, job arrays).
+
+    The label was checked against participants.tsv before any folder was made
+    (:func:`neuromark.pipeline.run.run_pipeline`).
+    """
     keep = study.participants["participant_id"] == participant
     return dataclasses.replace(
         study,
