@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .exceptions import NeuromarkError
+from .exceptions import NeuromarkError, RunTerminated
 from .utils._logging import set_log_level
 
 DEMO_PARTICIPANTS = 16  # four per arm of the realistic preset
@@ -458,6 +458,14 @@ def main(argv=None):
     except NeuromarkError as err:
         print(f"neuromark: error: {err}", file=sys.stderr)
         return 2
+    except RunTerminated as signal_name:  # a scheduler ended the job
+        print(
+            f"neuromark: terminated by {signal_name}; workers stopped, finished "
+            "outputs kept. Run the same command again to resume (cached units "
+            "are reused).",
+            file=sys.stderr,
+        )
+        return 143
     except OSError as err:  # disk full, read-only folder, missing file
         if err.errno not in _FILE_SYSTEM_ERRORS:
             raise

@@ -47,3 +47,12 @@ class DataFileError(NeuromarkError, ValueError):
 
 class OutputError(NeuromarkError, OSError):
     """An output location cannot be used (e.g. it is an existing file)."""
+
+
+class RunTerminated(BaseException):
+    """The run received SIGTERM or SIGHUP (a scheduler ending the job).
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that no step's error
+    handling swallows it: it unwinds the run, joblib stops its workers and a
+    Dask cluster the run started is closed.
+    """

@@ -75,6 +75,14 @@ def test_blinks_and_muscle_are_removed_to_within_tolerance(cleaned):
         assert any(" eye blink " in c for c in qc["ica_removed"])
         assert qc["ica_label_counts"]["brain"] >= 10
         assert qc["n_epochs"] >= 15
+        # the removed components' scalp maps: one row per channel each, and
+        # the surest blink component peaks where the blinks were planted
+        maps = qc["ica_components"]
+        assert len(maps) == len(qc["ica_removed"]) * qc["n_channels"]
+        blinks = maps[maps["label"] == "eye blink"]
+        surest = blinks[blinks["probability"] == blinks["probability"].max()]
+        weight = surest.groupby("channel")["weight"].first().abs()
+        assert weight.idxmax() in {"Fp1", "Fp2", "AF3", "AF4"}
 
 
 def test_without_ica_the_artefacts_dominate():
@@ -96,6 +104,7 @@ def test_ica_is_reproducible():
     first = preprocess(make_raw(data, SFREQ, LINE), PreprocessingSettings())
     second = preprocess(make_raw(data, SFREQ, LINE), PreprocessingSettings())
     assert first[1]["ica_removed"] == second[1]["ica_removed"]
+    assert first[1]["ica_components"].equals(second[1]["ica_components"])
     np.testing.assert_array_equal(first[0].get_data(), second[0].get_data())
 
 

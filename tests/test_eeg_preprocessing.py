@@ -2,10 +2,12 @@
 
 import mne
 import numpy as np
+import pandas.testing as pd_testing
 import pytest
 from pydantic import ValidationError
 
 from neuromark.eeg import (
+    BandPower,
     EEGSettings,
     PreprocessingSettings,
     SpectralSettings,
@@ -232,3 +234,39 @@ def test_epochs_in_bad_annotations_are_counted():
     short = PreprocessingSettings(min_clean_seconds=40.0)
     with pytest.raises(DataFileError, match=r"of 12 epochs kept: 4 in BAD_"):
         preprocess(raw, short, line_freq=50.0)
+
+
+def test_epochs_a_user_cleaned_give_the_markers_of_the_same_epochs():
+    """mne.Epochs in, analysed as they are: the markers of neuromark's own
+    preprocessing are reproduced when it is handed its own clean epochs."""
+    raw = _raw(seconds=60.0, seed=3)
+    raw.set_montage("colin27_1020", match_case=False)
+    settings = EEGSettings()
+    from_raw, _ = extract_eeg_features(raw, settings, line_freq=50.0)
+    epochs, _ = preprocess(raw, settings.preprocessing, line_freq=50.0)
+    from_epochs, qc = extract_eeg_features(epochs, settings)
+    pd_testing.assert_frame_equal(from_epochs, from_raw)
+    assert qc["preprocessing"].startswith("none: epochs given")
+    assert qc["n_epochs"] == len(epochs) and qc["ica"] == "not run: epochs given"
+
+    # bad channels are left out; too little data or short epochs are refused
+    epochs.info["bads"] = ["O1"]
+    _, qc = extract_eeg_features(epochs, settings)
+    assert "O1" not in qc["channels"] and qc["bad_channels"] == {"O1": "given"}
+    with pytest.raises(DataFileError, match=r"only 8 s of epochs .* minimum is 30 s"):
+        extract_eeg_features(epochs[:2], settings)
+    short = mne.make_fixed_length_epochs(raw, duration=1.0, verbose="error")
+    with pytest.raises(DataFileError, match="shorter than the spectral window"):
+        extract_eeg_features(short, settings)
+
+
+def test_band_power_estimator_takes_epochs():
+    raw = _raw(seconds=20.0, seed=4)
+    epochs = mne.make_fixed_length_epochs(raw, duration=4.0, verbose="error")
+    estimator = BandPower(sfreq=SFREQ)
+    np.testing.assert_array_equal(
+        estimator.fit_transform(epochs),
+        BandPower(sfreq=SFREQ).fit_transform(epochs.get_data()),
+    )
+    with pytest.raises(ValueError, match="sampled at 250 Hz but sfreq=500"):
+        BandPower(sfreq=500.0).fit(epochs)

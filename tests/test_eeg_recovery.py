@@ -34,6 +34,8 @@ def eeg_runs(tmp_path_factory):
                 output_dir=base / f"{name}_out",
                 modalities=["eeg"],
                 n_jobs=2,
+                # recovery of planted effects: the pages' figures are not read
+                report={"recording_figures": False},
                 eeg={"preprocessing": {"min_clean_seconds": 16}},
             ),
             steps=["discover", "check", "eeg"],

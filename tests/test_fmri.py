@@ -586,3 +586,32 @@ def test_roi_time_series_feed_connectivity_estimators(planted_run):
         {"rois": {"atlas": "pain_modulation_extended", "labels": ["PAG", "mPFC"]}}
     ).fit()
     assert refusing.labels_ == ["PAG", "mPFC"]
+
+
+def test_paths_images_and_arrays_give_the_same_features(planted_run):
+    """As nilearn users hold a run: file names, nibabel images, a mask array,
+    a confounds DataFrame, the TR from the header; all give the same edges."""
+    root, _ = planted_run
+    func = root / "derivatives/fmriprep/sub-01/ses-pre/func"
+    stem = "sub-01_ses-pre_task-rest"
+    bold = func / f"{stem}_space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz"
+    mask = func / f"{stem}_space-MNI152NLin2009cAsym_desc-brain_mask.nii.gz"
+    confounds = func / f"{stem}_desc-confounds_timeseries.tsv"
+    # a plain DataFrame has no fMRIPrep JSON saying which mask CompCor used
+    settings = FMRISettings(denoising={"compcor": 0})
+    reference, _, _ = _run(root, "sub-01", "pre", settings)
+    from_paths, _, _ = run_features(str(bold), str(mask), confounds, None, settings)
+    from_objects, _, _ = run_features(
+        nib.load(bold),
+        np.asarray(nib.load(mask).dataobj) > 0,
+        pd.read_csv(confounds, sep="\t"),
+        2.0,
+        settings,
+    )
+    for features in (from_paths, from_objects):
+        pd.testing.assert_frame_equal(features, reference)
+    img = nib.load(bold)
+    with pytest.raises(DataFileError, match="399 rows but the run has 400"):
+        run_features(img, None, pd.read_csv(confounds, sep="\t").iloc[1:], 2.0)
+    with pytest.raises(DataFileError, match=r"mask of shape \(2, 2, 2\)"):
+        run_features(img, np.ones((2, 2, 2)), confounds, 2.0)

@@ -34,6 +34,8 @@ def fmri_runs(tmp_path_factory):
                 output_dir=base / f"{name}_out",
                 modalities=["fmri"],
                 n_jobs=2,
+                # recovery of planted effects: the pages' figures are not read
+                report={"recording_figures": False},
             ),
             steps=["discover", "check", "fmri"],
         )

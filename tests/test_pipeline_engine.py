@@ -164,3 +164,45 @@ def test_dry_run_of_a_dask_slurm_config_prints_the_worker_job(
     assert "the SLURM job script of each of the 3" in printed
     assert "#SBATCH -p short" in printed and "#SBATCH --cpus-per-task=4" in printed
     assert not (tmp_path / "out").exists()
+
+
+def test_a_terminated_run_leaves_no_worker_running(study_root, tmp_path):
+    """SIGTERM (a scheduler ending the job) stops the loky workers too."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"bids_root: {study_root}\noutput_dir: {tmp_path / 'out'}\n"
+        "n_jobs: 2\ncache: false\nmodalities: [eeg]\n"
+    )
+    run = subprocess.Popen(
+        [sys.executable, "-m", "neuromark", "run", str(config)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        parent = psutil.Process(run.pid)
+        workers = []
+        deadline = time.monotonic() + 120
+        while len(workers) < 2 and time.monotonic() < deadline and run.poll() is None:
+            time.sleep(0.5)
+            workers = [
+                child
+                for child in parent.children(recursive=True)
+                if "LokyProcess" in " ".join(child.cmdline())
+            ]
+        assert len(workers) == 2, "the run finished before its workers were seen"
+        run.send_signal(signal.SIGTERM)
+        _, stderr = run.communicate(timeout=60)
+    finally:
+        run.kill()
+        run.communicate()
+    assert run.returncode == 143
+    assert "terminated by SIGTERM" in stderr and "Traceback" not in stderr
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, alive

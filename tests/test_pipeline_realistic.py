@@ -21,6 +21,7 @@ def realistic(tmp_path_factory):
         modalities=["eeg"],
         eeg_duration=80.0,  # below the 32-channel ICA minimum: fast, ICA off
         n_jobs=2,
+        report={"recording_figures": False},
     )
     config = make_config(
         bids_root=root,

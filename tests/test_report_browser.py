@@ -86,6 +86,16 @@ def test_group_report_and_participant_page_render(study_root, tmp_path, browser)
     assert not page["errors"] and not page["outside"]
     assert all(loaded for _, loaded in page["images"]), page["images"]
     assert (tmp_path / "sub-01.png").stat().st_size > 5_000
+    # MRIQC-like pages: primary result first, contents, methods; per recording
+    # the channel spectra, topomaps, carpet plot and the regions with a PAG zoom
+    assert group["headings"][0] == "Primary results"
+    assert "Methods" in group["headings"]
+    for session in ("pre", "post"):
+        assert f"fMRI {session}: motion and carpet plot" in page["headings"]
+        assert f"fMRI {session}: regions" in page["headings"]
+    alts = " ".join(alt for alt, _ in page["images"])
+    for caption in ("Spectrum of every channel", "over the scalp", "carpet plot"):
+        assert caption in alts
     # long QC values wrap: no page scrolls sideways far beyond the window
     assert group["width"] <= 2 * 1280 and page["width"] <= 2 * 1280, (
         group["width"],

@@ -3,7 +3,7 @@
 from .connectivity import region_connectivity, region_pairs
 from .estimators import BandPower
 from .features import extract_eeg_features, recording_features, spectral_markers
-from .preprocessing import find_bad_channels, preprocess
+from .preprocessing import check_epochs, find_bad_channels, preprocess
 from .settings import (
     ConnectivitySettings,
     EEGSettings,
@@ -34,6 +34,7 @@ __all__ = [
     "band_power",
     "centre_of_gravity",
     "check_bands",
+    "check_epochs",
     "extract_eeg_features",
     "find_bad_channels",
     "fit_aperiodic",

@@ -86,7 +86,8 @@ def remove_ocular_muscle(broad, raw, settings, *, notch_hz=()):
     qc : dict
         ``ica`` ("applied"), ``ica_n_components``, ``ica_removed`` (list of
         ``"ICA003 eye blink 0.99"``) and ``ica_label_counts`` (ICLabel's most
-        likely class of every component).
+        likely class of every component), ``ica_components`` (the removed
+        components' scalp maps, :func:`component_maps`).
     """
     import mne
     from mne_icalabel import label_components
@@ -128,6 +129,7 @@ def remove_ocular_muscle(broad, raw, settings, *, notch_hz=()):
         for target in (raw, broad) if removed else ():
             ica.apply(target, exclude=removed, verbose="error")
     counts = {label: classes.count(label) for label in dict.fromkeys(classes)}
+    maps = ica.get_components()[:, removed]  # channels x removed components
     muscle_seconds = 0.0
     if settings.muscle_zscore is not None:
         muscle_seconds = annotate_muscle(broad, raw, settings.muscle_zscore)
@@ -139,7 +141,51 @@ def remove_ocular_muscle(broad, raw, settings, *, notch_hz=()):
             f"ICA{k:03d} {classes[k]} {probabilities[k]:.2f}" for k in removed
         ],
         "ica_label_counts": counts,
+        "ica_components": component_maps(
+            ica.ch_names,
+            [f"ICA{k:03d}" for k in removed],
+            [classes[k] for k in removed],
+            [float(probabilities[k]) for k in removed],
+            maps,
+        ),
     }
+
+
+ICA_COMPONENT_COLUMNS = ["component", "label", "probability", "channel", "weight"]
+
+
+def component_maps(ch_names, names, labels, probabilities, maps):
+    """Scalp maps of ICA components as a long table (one row per channel).
+
+    Parameters
+    ----------
+    ch_names : list of str
+        Channels of the maps' rows.
+    names, labels : list of str
+        Component names (``ICA003``) and their ICLabel class.
+    probabilities : list of float
+        ICLabel's probability of that class.
+    maps : ndarray, shape (n_channels, n_components)
+        Mixing weights (``ICA.get_components()`` columns).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        ``ICA_COMPONENT_COLUMNS``.
+    """
+    import pandas as pd
+
+    n_channels = len(ch_names)
+    return pd.DataFrame(
+        {
+            "component": np.repeat(names, n_channels),
+            "label": np.repeat(labels, n_channels),
+            "probability": np.repeat(np.round(probabilities, 3), n_channels),
+            "channel": np.tile(ch_names, len(names)),
+            "weight": np.asarray(maps, float).T.ravel(),
+        },
+        columns=ICA_COMPONENT_COLUMNS,
+    )
 
 
 def annotate_muscle(broad, raw, threshold):

@@ -3,7 +3,8 @@
 They let spectral markers sit inside a cross-validated
 :class:`sklearn.pipeline.Pipeline` next to scalers and classifiers. Input is
 an array of segments (epochs or whole recordings), ``(n_samples, n_channels,
-n_times)`` or ``(n_samples, n_times)`` for one channel, in volts by default.
+n_times)`` or ``(n_samples, n_times)`` for one channel, in volts by default,
+or an :class:`mne.Epochs` object (its EEG channels, bad ones left out).
 """
 
 import numpy as np
@@ -18,6 +19,7 @@ class _SegmentSpectra(TransformerMixin, BaseEstimator):
     """Shared validation and Welch PSD of segment arrays (not public)."""
 
     def _validate(self, X, reset):
+        X = self._epochs_data(X)
         # a spectrum needs at least 2 samples; later calls check the fitted shape
         X = validate_data(
             self,
@@ -37,6 +39,19 @@ class _SegmentSpectra(TransformerMixin, BaseEstimator):
         if reset:
             self.n_channels_ = X.shape[1]
         return X
+
+    def _epochs_data(self, X):
+        """Return the EEG data of ``mne.Epochs`` (sfreq checked), else X."""
+        import mne
+
+        if not isinstance(X, mne.BaseEpochs):
+            return X
+        if not np.isclose(X.info["sfreq"], self.sfreq):
+            raise ValueError(
+                f"the epochs are sampled at {X.info['sfreq']:g} Hz but sfreq="
+                f"{self.sfreq:g}; set sfreq=epochs.info['sfreq']"
+            )
+        return X.get_data(picks="eeg")
 
     def _psd(self, X):
         """Welch PSD of each sample, shape (n_samples, n_channels, n_freqs)."""
@@ -114,7 +129,7 @@ class BandPower(_SegmentSpectra):
         Parameters
         ----------
         X : ndarray, shape (n_samples, n_channels, n_times) or (n_samples, n_times)
-            Segments.
+            Segments, or :class:`mne.Epochs` sampled at ``sfreq``.
         y : None
             Ignored.
 
@@ -137,7 +152,7 @@ class BandPower(_SegmentSpectra):
         Parameters
         ----------
         X : ndarray, shape (n_samples, n_channels, n_times) or (n_samples, n_times)
-            Segments, with the shape seen at fit.
+            Segments (or :class:`mne.Epochs`), with the shape seen at fit.
 
         Returns
         -------

@@ -20,6 +20,8 @@ feature                               unit            definition
 ====================================  ==============  ==========================
 """
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -31,7 +33,7 @@ from . import spectral
 from .artifacts import emg_index
 from .comparability import eyes_condition
 from .connectivity import region_connectivity
-from .preprocessing import _source, preprocess
+from .preprocessing import _source, check_epochs, preprocess
 from .settings import EEGSettings, check_bands
 
 COLUMNS = ["feature", "location", "value", "unit"]
@@ -265,20 +267,23 @@ def epochs_psd(data, sfreq, settings, *, average=True):
 
 
 def extract_eeg_features(
-    raw, settings=None, *, line_freq=None, return_spectra=False, n_jobs=1
+    raw, settings=None, *, line_freq=None, return_tables=False, n_jobs=1
 ):
     """Preprocess a recording and compute all its spectral neuromarkers.
 
     Parameters
     ----------
-    raw : mne.io.BaseRaw
-        Resting EEG.
+    raw : mne.io.BaseRaw | mne.BaseEpochs
+        Resting EEG: a continuous recording, preprocessed here
+        (:func:`~neuromark.eeg.preprocess`), or epochs you cleaned yourself,
+        analysed as they are (:func:`~neuromark.eeg.preprocessing.check_epochs`;
+        their bad channels are left out).
     settings : EEGSettings | None
         Preprocessing and spectral settings (defaults if ``None``).
     line_freq : float | None
         Mains frequency (Hz) for the automatic notch.
-    return_spectra : bool
-        Also return the regional spectra.
+    return_tables : bool
+        Also return the spectra and the removed ICA components.
     n_jobs : int
         Parallel workers of the aperiodic (FOOOF) fits. Keep 1 when
         recordings already run in parallel (as in ``neuromark run``).
@@ -289,21 +294,41 @@ def extract_eeg_features(
         Long table: ``feature``, ``location``, ``value``, ``unit``.
     qc : dict
         Preprocessing QC (see :func:`neuromark.eeg.preprocessing.preprocess`).
-    spectra : pandas.DataFrame
-        Only if ``return_spectra``: ``location`` (region), ``freq`` (Hz) and
-        ``psd`` (µV²/Hz), for frequencies up to the relative-power range's top.
+    tables : dict of str to pandas.DataFrame
+        Only if ``return_tables``: ``eeg_spectra`` (``location``: region) and
+        ``eeg_channel_spectra`` (``location``: channel), each with ``freq``
+        (Hz) and ``psd`` (µV²/Hz, mean over clean epochs) up to the
+        relative-power range's top; ``eeg_ica_components``: the scalp maps of
+        the components ICA removed
+        (:func:`neuromark.eeg.artifacts.component_maps`).
     """
+    import mne
+
     settings = settings or EEGSettings()
+    given = isinstance(raw, mne.BaseEpochs)
     sfreq = (
         raw.info["sfreq"]
-        if settings.preprocessing.resample_sfreq is None
+        if settings.preprocessing.resample_sfreq is None or given
         else settings.preprocessing.resample_sfreq
     )
+    source = Path("<mne.Epochs>") if given else _source(raw)
     try:
         check_bands(settings.spectral.bands, sfreq=sfreq)
     except ValueError as err:
-        raise DataFileError(_source(raw), str(err)) from None
-    epochs, qc = preprocess(raw, settings.preprocessing, line_freq=line_freq)
+        raise DataFileError(source, str(err)) from None
+    if given:
+        epochs, qc = check_epochs(raw, settings.preprocessing)
+    else:
+        epochs, qc = preprocess(raw, settings.preprocessing, line_freq=line_freq)
+    epoch_seconds = len(epochs.times) / epochs.info["sfreq"]
+    if epoch_seconds < settings.spectral.window_seconds - 1e-9:
+        raise DataFileError(
+            source,
+            f"epochs of {epoch_seconds:g} s are shorter than the "
+            f"spectral window ({settings.spectral.window_seconds:g} s, "
+            "eeg.spectral.window_seconds)",
+        )
+    ica_components = qc.pop("ica_components")
     data, sfreq = epochs.get_data(copy=False), epochs.info["sfreq"]
     per_epoch, freqs = epochs_psd(data, sfreq, settings.spectral, average=False)
     n_epochs, n_channels, n_freqs = per_epoch.shape
@@ -357,17 +382,28 @@ def extract_eeg_features(
         )
         qc |= _connectivity_qc(n_epochs, wanted)
     features = pd.concat(parts, ignore_index=True)
-    if not return_spectra:
+    if not return_tables:
         return features, qc
     keep = freqs <= settings.spectral.relative_range[1]
-    spectra = pd.DataFrame(
+    tables = {
+        "eeg_spectra": _spectra_table(names, freqs[keep], region_psd[:, keep]),
+        "eeg_channel_spectra": _spectra_table(
+            ch_names, freqs[keep], per_epoch.mean(axis=0)[:, keep]
+        ),
+        "eeg_ica_components": ica_components,
+    }
+    return features, qc, tables
+
+
+def _spectra_table(locations, freqs, psd):
+    """Long table of spectra: ``location``, ``freq``, ``psd``."""
+    return pd.DataFrame(
         {
-            "location": np.repeat(names, keep.sum()),
-            "freq": np.tile(freqs[keep], len(names)),
-            "psd": region_psd[:, keep].ravel(),
+            "location": np.repeat(locations, len(freqs)),
+            "freq": np.tile(freqs, len(locations)),
+            "psd": psd.ravel(),
         }
     )
-    return features, qc, spectra
 
 
 def _aperiodic_evidence(psd, freqs, settings):
@@ -448,16 +484,17 @@ def recording_features(recording, settings=None):
         Long table with ``participant_id``, ``session`` and ``modality`` added.
     qc : dict
         Preprocessing QC with the unit's identifiers.
-    spectra : pandas.DataFrame
-        Regional spectra with the unit's identifiers.
+    tables : dict of str to pandas.DataFrame
+        The spectra and removed ICA components of
+        :func:`extract_eeg_features`, with the unit's identifiers.
     """
     from ..io import read_eeg_recording
 
     settings = settings or EEGSettings()
     raw = read_eeg_recording(recording)
     metadata = read_metadata(recording)
-    features, qc, spectra = extract_eeg_features(
-        raw, settings, line_freq=line_frequency(metadata), return_spectra=True
+    features, qc, tables = extract_eeg_features(
+        raw, settings, line_freq=line_frequency(metadata), return_tables=True
     )
     qc["recorded_reference"] = next(
         (str(m["EEGReference"]) for _, m in metadata if "EEGReference" in m), "n/a"
@@ -465,5 +502,8 @@ def recording_features(recording, settings=None):
     qc["eyes"], qc["eyes_source"] = eyes_condition(recording.path, settings.eyes)
     ids = recording.ids
     features = features.assign(**ids)[list(ids) + COLUMNS]
-    spectra = spectra.assign(**ids)[[*ids, "location", "freq", "psd"]]
-    return features, ids | qc, spectra
+    tables = {
+        name: table.assign(**ids)[[*ids, *table.columns]]
+        for name, table in tables.items()
+    }
+    return features, ids | qc, tables

@@ -17,7 +17,12 @@ import numpy as np
 from ..exceptions import DataFileError
 from ..io.checks import MIN_EEG_CHANNELS
 from ..utils._logging import logger
-from .artifacts import ica_skip_reason, rejection_threshold, remove_ocular_muscle
+from .artifacts import (
+    component_maps,
+    ica_skip_reason,
+    rejection_threshold,
+    remove_ocular_muscle,
+)
 from .channels import standardize_channels
 
 UV = 1e-6
@@ -150,7 +155,8 @@ def preprocess(raw, settings, *, line_freq=None):
         ``notch_missing_reason`` when the mains frequency is unknown),
         ``reference``, ``montage``, the artefact removal (``ica``: "applied"
         or why not, ``ica_n_components``, ``ica_removed``,
-        ``ica_label_counts``, ``muscle_seconds``; ``ptp_threshold_uv`` and
+        ``ica_label_counts``, ``ica_components``: the removed components'
+        scalp maps as a table, ``muscle_seconds``; ``ptp_threshold_uv`` and
         its ``ptp_threshold_source``), ``n_epochs`` (kept),
         ``n_epochs_rejected`` (peak-to-peak), ``n_epochs_bad_annotation``
         (overlapping ``BAD_`` annotations), ``clean_seconds`` and the
@@ -282,6 +288,7 @@ def preprocess(raw, settings, *, line_freq=None):
             "ica_n_components": 0,
             "ica_removed": [],
             "ica_label_counts": {},
+            "ica_components": component_maps(raw.ch_names, [], [], [], []),
         }
         if settings.artifacts.ica:
             logger.info("%s: ICA %s", source.name, ica_reason)
@@ -331,4 +338,66 @@ def preprocess(raw, settings, *, line_freq=None):
         "channels_not_in_montage": channels["not_in_montage"],
     }
     logger.debug("%s: %s", source.name, qc)
+    return epochs, qc
+
+
+def check_epochs(epochs, settings):
+    """Accept epochs a user cleaned with their own pipeline, with checks.
+
+    The epochs are analysed as they are: no filtering, re-referencing, ICA or
+    rejection is added. Channels marked bad in ``epochs.info["bads"]`` and
+    non-EEG channels are left out.
+
+    Parameters
+    ----------
+    epochs : mne.BaseEpochs
+        Clean epochs (V).
+    settings : PreprocessingSettings
+        ``min_clean_seconds`` is enforced.
+
+    Returns
+    -------
+    epochs : mne.BaseEpochs
+        A copy with the usable EEG channels.
+    qc : dict
+        The keys :func:`preprocess` returns, describing the given epochs
+        (``preprocessing`` says they were given).
+
+    Raises
+    ------
+    DataFileError
+        If no EEG channel is usable, a value is not finite or the epochs hold
+        less clean data than ``settings.min_clean_seconds``.
+    """
+    source = Path(epochs.filename) if epochs.filename else Path("<mne.Epochs>")
+    bads = dict.fromkeys(epochs.info["bads"], "given")
+    epochs = epochs.copy().load_data().pick("eeg", exclude="bads")
+    if not epochs.ch_names:
+        raise DataFileError(source, "no usable EEG channel in the epochs")
+    data = epochs.get_data(copy=False)
+    if not np.isfinite(data).all():
+        raise DataFileError(source, "the epochs contain NaN or infinite values")
+    length = data.shape[-1] / epochs.info["sfreq"]
+    clean_seconds = len(epochs) * length
+    if clean_seconds < settings.min_clean_seconds:
+        raise DataFileError(
+            source,
+            f"only {clean_seconds:g} s of epochs ({len(epochs)} of {length:g} s); "
+            f"minimum is {settings.min_clean_seconds:g} s",
+        )
+    qc = {
+        "preprocessing": "none: epochs given, analysed as they are",
+        "sfreq": float(epochs.info["sfreq"]),
+        "recorded_sfreq": float(epochs.info["sfreq"]),
+        "n_channels": len(epochs.ch_names),
+        "channels": list(epochs.ch_names),
+        "bad_channels": bads,
+        "ica": "not run: epochs given",
+        "ica_n_components": 0,
+        "ica_removed": [],
+        "ica_label_counts": {},
+        "ica_components": component_maps(epochs.ch_names, [], [], [], []),
+        "n_epochs": len(epochs),
+        "clean_seconds": clean_seconds,
+    }
     return epochs, qc

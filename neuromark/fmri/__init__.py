@@ -25,9 +25,10 @@ from .rois import (
     with_pag,
 )
 from .settings import DenoisingSettings, FMRISettings, ROISettings
-from .signals import csf_probability, load_run, roi_signals
+from .signals import as_run, csf_probability, load_run, roi_signals
 
 __all__ = [
+    "as_run",
     "ConnectivityFeatures",
     "DenoisingSettings",
     "FMRISettings",

@@ -27,7 +27,7 @@ from .denoise import (
 )
 from .rois import read_atlas, remove_csf
 from .settings import FMRISettings
-from .signals import csf_probability, load_run, read_data, roi_signals
+from .signals import as_run, csf_probability, load_run, read_data, roi_signals
 
 COLUMNS = ["feature", "location", "value", "unit"]
 # ROI QC statuses whose signal is used ("empty", "nonfinite", "constant" are not)
@@ -50,14 +50,14 @@ def run_signals(
 
     Parameters
     ----------
-    img : nibabel.Nifti1Image
-        4D BOLD image.
-    mask : ndarray of bool
-        Brain mask on its grid.
-    confounds : pandas.DataFrame
-        fMRIPrep confounds (one row per volume).
-    tr : float
-        Repetition time (s).
+    img : path-like | nibabel.Nifti1Image
+        4D BOLD run.
+    mask : path-like | nibabel.Nifti1Image | ndarray | None
+        Brain mask on its grid (None: the voxels with a varying signal).
+    confounds : path-like | pandas.DataFrame | None
+        fMRIPrep confounds, one row per volume.
+    tr : float | None
+        Repetition time (s); None reads it from the header.
     settings : FMRISettings | None
         Settings (defaults if ``None``).
     atlas : SphereAtlas | ImageAtlas | None
@@ -90,6 +90,7 @@ def run_signals(
         If no ROI centre lies in the image (wrong space or affine), fewer than
         two ROIs have brain voxels, or too little data survives censoring.
     """
+    img, mask, confounds, tr = as_run(img, mask, confounds, tr, source=source)
     signals, _, qc, roi_qc = _extract(
         img,
         mask,
@@ -390,6 +391,9 @@ def run_features(img, mask, confounds, tr, settings=None, **options):
         Per-ROI QC.
     """
     settings = settings or FMRISettings()
+    img, mask, confounds, tr = as_run(
+        img, mask, confounds, tr, source=options.get("source")
+    )
     signals, _, qc, roi_qc = _extract(img, mask, confounds, tr, settings, **options)
     return _edges(signals, qc, settings), qc, roi_qc
 

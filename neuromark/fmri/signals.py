@@ -1,10 +1,12 @@
 """Load an fMRIPrep run and extract ROI signals with coverage and tSNR QC."""
 
+import os
 import re
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
+import pandas as pd
 
 from ..exceptions import DataFileError
 from ..io.checks import (
@@ -61,20 +63,98 @@ def load_run(bold, *, confounds, mask=None, sidecar=None, space=None):
     if space is not None and named is not None and named != space:
         raise DataFileError(bold, f"image is in space {named}, expected {space}")
     img = load_bold(bold)
-    table = read_run_confounds(confounds, img, bold)
+    tr = repetition_time(img, Path(sidecar) if sidecar else None)
+    return as_run(img, mask, confounds, tr, source=bold)
+
+
+def _is_path(value):
+    return isinstance(value, (str, os.PathLike))
+
+
+def _brain_mask(mask, img, source):
+    """Return the mask as booleans on the run's grid (None: varying voxels)."""
     if mask is None:
         data = img.get_fdata(dtype=np.float32)
         mask_data = np.isfinite(data).all(axis=-1) & (data.std(axis=-1) > 0)
         del data
         logger.info(
             "%s: no brain mask given; using the %d voxels with a varying signal",
-            bold.name,
+            Path(source).name,
             int(mask_data.sum()),
         )
-    else:
-        mask_data = np.asarray(load_mask(mask, img, bold).dataobj) > 0
-    tr = repetition_time(img, Path(sidecar) if sidecar else None)
-    return img, mask_data, table, tr
+        return mask_data
+    if _is_path(mask):
+        return np.asarray(load_mask(mask, img, source).dataobj) > 0
+    if isinstance(mask, nib.spatialimages.SpatialImage):
+        if not np.allclose(mask.affine, img.affine, atol=1e-3):
+            raise DataFileError(
+                source, "the brain mask's affine differs from the run's"
+            )
+        mask = np.asarray(mask.dataobj)
+    mask = np.asarray(mask) > 0
+    if mask.shape != img.shape[:3]:
+        raise DataFileError(
+            source,
+            f"brain mask of shape {mask.shape} does not match the run's grid "
+            f"{img.shape[:3]}",
+        )
+    return mask
+
+
+def as_run(img, mask=None, confounds=None, tr=None, *, source=None):
+    """Accept a run as nilearn users hold it: files or images, arrays, tables.
+
+    Parameters
+    ----------
+    img : path-like | nibabel.Nifti1Image
+        4D BOLD run.
+    mask : path-like | nibabel.Nifti1Image | ndarray | None
+        Brain mask on the run's grid; ``None`` uses the voxels whose signal is
+        finite and varies over time.
+    confounds : path-like | pandas.DataFrame | None
+        Confounds with one row per volume (a TSV is read as fMRIPrep's);
+        ``None``: no confounds (censoring on FD then needs
+        ``fd_threshold: null``).
+    tr : float | None
+        Repetition time (s); ``None`` reads it from the header.
+    source : path-like | None
+        File named in errors (default: the image's file name).
+
+    Returns
+    -------
+    img : nibabel.Nifti1Image
+    mask : ndarray of bool
+    confounds : pandas.DataFrame
+    tr : float
+
+    Raises
+    ------
+    DataFileError
+        If the image is not a 4D series, the mask is on another grid or the
+        confounds do not have one row per volume.
+    """
+    if _is_path(img):
+        source = source or img
+        img = load_bold(img)
+    source = source or img.get_filename() or "<image>"
+    if len(img.shape) != 4 or img.shape[3] < 2:
+        raise DataFileError(
+            source, f"expected a 4D BOLD time series, got shape {img.shape}"
+        )
+    n_volumes = img.shape[3]
+    if _is_path(confounds):
+        confounds = read_run_confounds(confounds, img, source)
+    elif confounds is None:
+        confounds = pd.DataFrame(index=range(n_volumes))
+    elif len(confounds) != n_volumes:
+        raise DataFileError(
+            source,
+            f"the confounds have {len(confounds)} rows but the run has "
+            f"{n_volumes} volumes; they must have one row per volume",
+        )
+    mask = _brain_mask(mask, img, source)
+    tr = repetition_time(img) if tr is None else float(tr)
+    return img, mask, confounds.reset_index(drop=True), tr
 
 
 def csf_probability(path, img):

@@ -21,7 +21,7 @@ from .. import __version__
 from ..utils._files import atomic_path, file_sha256
 
 # bumped when the layout of stored entries changes, so old entries are ignored
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def unit_key(step, settings, location, files=None, hashes=None):

@@ -42,6 +42,18 @@ class Sessions(StrictModel):
         return post
 
 
+class ReportSettings(StrictModel):
+    """What the reports show."""
+
+    recording_figures: bool = Field(
+        True,
+        description="Draw per-recording figures on the participant pages (channel "
+        "spectra, topomaps, removed ICA components, carpet plot with FD/DVARS, ROI "
+        "overlay with a PAG zoom). About 2 s per fMRI run: false for very large "
+        "studies keeps the pages' tables and logs only.",
+    )
+
+
 class PipelineConfig(StrictModel):
     """Settings of ``neuromark run``.
 
@@ -134,6 +146,11 @@ class PipelineConfig(StrictModel):
     predict: PredictSettings = Field(
         default_factory=PredictSettings,
         description="Treatment-response prediction.",
+    )
+
+    report: ReportSettings = Field(
+        default_factory=ReportSettings,
+        description="The group report and participant pages.",
     )
 
     @field_validator("n_jobs")

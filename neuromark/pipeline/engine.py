@@ -14,11 +14,13 @@ never the results. :func:`parallel_engine` sets the backend for a block:
 """
 
 import contextlib
+import signal
+import threading
 from typing import Literal
 
 from pydantic import Field
 
-from ..exceptions import ConfigError
+from ..exceptions import ConfigError, RunTerminated
 from ..utils._logging import logger
 from ..utils._settings import StrictModel
 
@@ -142,6 +144,38 @@ def jobqueue_cluster(settings):
         job_script_prologue=list(settings.job_script_prologue),
         local_directory=settings.local_directory,
     )
+
+
+def _raise_terminated(signum, frame):
+    raise RunTerminated(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def terminate_on_signals(signals=("SIGTERM", "SIGHUP")):
+    """Turn termination signals into :class:`RunTerminated` inside the block.
+
+    Without this a terminated run dies at once and leaves its loky worker
+    processes running their units, orphaned. Only the main thread can set
+    signal handlers; elsewhere the block runs unchanged.
+
+    Parameters
+    ----------
+    signals : sequence of str
+        Signal names handled (those absent on the platform are skipped).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for name in signals:
+        if hasattr(signal, name):
+            number = getattr(signal, name)
+            previous[number] = signal.signal(number, _raise_terminated)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextlib.contextmanager

@@ -242,7 +242,7 @@ def write_participant_pages(state, errors, page_dir, *, logs=True):
     logs : bool
         Also write the per-participant logs.
     """
-    from ..report.participant import QC_TABLES, write_participant_page
+    from ..report.participant import PAGE_TABLES, write_participant_page
 
     context, tables = state.context, state.tables
     ids = list(state.study.participants["participant_id"])
@@ -253,20 +253,41 @@ def write_participant_pages(state, errors, page_dir, *, logs=True):
                 state.output_dir / "logs" / f"{participant_id}.log",
                 "\n".join(lines) + "\n",
             )
-    qc = {name: tables[name] for name in (*QC_TABLES, "eeg_spectra") if name in tables}
+    shown = {name: tables[name] for name in PAGE_TABLES if name in tables}
+    config = state.config
     Parallel(n_jobs=context.n_jobs)(
         delayed(write_participant_page)(
             page_dir / f"{participant_id}.html",
             participant_id,
             tables={
                 name: table[table["participant_id"] == participant_id]
-                for name, table in qc.items()
+                for name, table in shown.items()
             },
             errors=errors[errors["participant_id"] == participant_id],
             log_lines=context.logs.get(participant_id, []),
+            montage=config.eeg.preprocessing.montage,
+            figures=config.report.recording_figures,
+            fmri_runs=_measured_runs(state, participant_id),
+            fmri_settings=config.fmri,
+            space=config.space,
         )
         for participant_id in ids
     )
+
+
+def _measured_runs(state, participant_id):
+    """Return the participant's fMRI runs that have a row in ``fmri_qc``."""
+    qc = state.tables.get("fmri_qc")
+    if qc is None:
+        return []
+    sessions = set(qc.loc[qc["participant_id"] == participant_id, "session"])
+    return [
+        rec
+        for rec in state.usable
+        if rec.modality == "fmri"
+        and rec.participant_id == participant_id
+        and rec.session in sessions
+    ]
 
 
 def read_json(path):

@@ -66,7 +66,7 @@ from ..utils._files import (
 )
 from ..utils._logging import logger, verbose
 from .cache import UnitCache
-from .engine import parallel_engine
+from .engine import parallel_engine, terminate_on_signals
 from .outputs import (
     plan_partial_run,
     read_json,
@@ -194,6 +194,7 @@ def run_pipeline(config, *, steps=None, participant=None, verbose=None):
     timer = Timer()
     with (
         _log_to(output_dir / "logs" / "neuromark.log"),
+        terminate_on_signals(),
         parallel_engine(config.engine, config.n_jobs) as n_jobs,
     ):
         logger.info(

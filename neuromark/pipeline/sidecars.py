@@ -89,6 +89,20 @@ COLUMNS = {
         "freq": ("Frequency.", "Hz"),
         "psd": ("Mean power spectral density of the region's channels.", "µV²/Hz"),
     },
+    "eeg_channel_spectra": _UNIT
+    | {
+        "location": "EEG channel (bad channels are interpolated; see eeg_qc).",
+        "freq": ("Frequency.", "Hz"),
+        "psd": ("Power spectral density, mean over clean epochs.", "µV²/Hz"),
+    },
+    "eeg_ica_components": _UNIT
+    | {
+        "component": "ICA component removed from the recording.",
+        "label": "Its ICLabel class.",
+        "probability": "ICLabel's probability of that class.",
+        "channel": "EEG channel.",
+        "weight": ("Mixing weight at the channel (the scalp map).", "a.u."),
+    },
     "eeg_qc": _UNIT
     | {
         "sfreq": ("Sampling rate analysed (after resampling).", "Hz"),

@@ -270,7 +270,7 @@ def _run_modality(state, modality, args):
 @step(
     "eeg",
     "preprocess every EEG recording and compute its spectral neuromarkers",
-    outputs=["eeg_qc", "eeg_spectra"],
+    outputs=["eeg_qc", "eeg_spectra", "eeg_channel_spectra", "eeg_ica_components"],
 )
 def run_eeg(state):
     """EEG features per recording; pre and post compared and paired.
@@ -278,11 +278,12 @@ def run_eeg(state):
     Parameters
     ----------
     state : RunState
-        The run; receives the EEG features, ``eeg_qc`` and ``eeg_spectra``.
+        The run; receives the EEG features, ``eeg_qc``, the spectra of
+        regions and channels and the removed ICA components.
     """
     if "eeg" not in state.config.modalities:
         return
-    qcs, spectra = _run_modality(state, "eeg", (state.config.eeg,))
+    qcs, extras = _run_modality(state, "eeg", (state.config.eeg,))
     qcs = compare_sessions(
         qcs,
         state.sessions,
@@ -294,9 +295,7 @@ def run_eeg(state):
         state.features["eeg"], qcs, state.config
     )
     state.errors.append(refused)
-    state.tables.update(
-        _modality_tables("eeg", qcs, [{"eeg_spectra": s} for s in spectra])
-    )
+    state.tables.update(_modality_tables("eeg", qcs, extras))
     update_feature_tables(state)
 
 

@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 
+from .recording import montage_info
+
 
 def _arms(participants, ids):
     return participants.set_index("participant_id")["intervention"].reindex(ids)
@@ -145,13 +147,9 @@ def plot_change_topomaps(
     import matplotlib.pyplot as plt
     import mne
 
-    montage_names = set(mne.channels.make_standard_montage(montage).ch_names)
     changes = {band: band_change(long, band, sessions=sessions) for band in bands}
-    channels = [
-        ch for ch in next(iter(changes.values())).columns if ch in montage_names
-    ]
-    info = mne.create_info(channels, 250.0, "eeg")
-    info.set_montage(montage, verbose="error")
+    info = montage_info(list(next(iter(changes.values())).columns), montage)
+    channels = info.ch_names
     arms = sorted(participants["intervention"].unique())
     figure, axes = plt.subplots(
         len(arms),

@@ -122,6 +122,11 @@ def plot_circuit_connectomes(long, participants, atlas, *, sessions=("pre", "pos
                 colorbar=False,
                 title=f"{arm} {session}",
             )
+    # one colour scale shared by every panel
+    scale = plt.cm.ScalarMappable(
+        norm=plt.Normalize(-limit, limit), cmap=plt.get_cmap("RdBu_r")
+    )
+    figure.colorbar(scale, ax=axes, shrink=0.6, label="mean Fisher z")
     return figure
 
 

@@ -2,6 +2,8 @@
 
 import html
 
+from ..fmri.overview import run_overview
+from . import recording
 from .html import figure_html, table_html, write_page
 
 # tables with one row per recording (or ROI) that describe data quality
@@ -12,8 +14,14 @@ QC_TABLES = {
 }
 
 
-# one row per recording: shown one field per row, one column per session
-RECORDING_TABLES = ("eeg_qc", "fmri_qc")
+# the tables a page draws from, besides the QC tables
+PAGE_TABLES = (
+    *QC_TABLES,
+    "eeg_spectra",
+    "eeg_channel_spectra",
+    "eeg_ica_components",
+    "features_long",
+)
 
 
 def _by_field(rows):
@@ -29,7 +37,126 @@ def _rows(table, participant_id):
     return table[table["participant_id"] == participant_id]
 
 
-def write_participant_page(path, participant_id, *, tables, errors, log_lines):
+def _figure(draw, caption, *args):
+    """Draw a figure as HTML, or say in one line why it could not be drawn."""
+    try:
+        figure = draw(*args)
+    except Exception as err:  # a page never fails for one figure
+        return (
+            f"<p class='note'>{html.escape(caption.split(':')[0])} could not be "
+            f"drawn: {html.escape(type(err).__name__)}: {html.escape(str(err))}</p>"
+        )
+    return "" if figure is None else figure_html(figure, caption)
+
+
+def _eeg_sections(tables, participant_id, montage):
+    qc = _rows(tables.get("eeg_qc"), participant_id)
+    if qc is None or qc.empty:
+        return []
+    html_parts = [table_html(_by_field(qc))]
+    channel_spectra = _rows(tables.get("eeg_channel_spectra"), participant_id)
+    if channel_spectra is not None and len(channel_spectra):
+        html_parts.append(
+            _figure(
+                recording.plot_channel_psd,
+                "Spectrum of every channel after preprocessing (mean over clean "
+                "epochs); bad channels, interpolated before the spectra, in red.",
+                channel_spectra,
+                qc,
+            )
+        )
+    spectra = _rows(tables.get("eeg_spectra"), participant_id)
+    if spectra is not None and len(spectra):
+        html_parts.append(figure_html(*_spectra_figure(spectra)))
+    long = _rows(tables.get("features_long"), participant_id)
+    if long is not None and len(long):
+        html_parts.append(
+            _figure(
+                recording.plot_band_topomaps,
+                "Alpha and beta band power over the scalp per session (log10 µV²; "
+                "one colour scale per band).",
+                long[long["modality"] == "eeg"],
+                montage,
+            )
+        )
+    components = _rows(tables.get("eeg_ica_components"), participant_id)
+    if components is not None and len(components):
+        html_parts.append(
+            _figure(
+                recording.plot_removed_components,
+                "Scalp maps of the ICA components removed (ICLabel class and "
+                "probability).",
+                components,
+                montage,
+            )
+        )
+    elif components is not None:
+        html_parts.append("<p class='note'>No ICA component was removed.</p>")
+    return [(QC_TABLES["eeg_qc"], "".join(html_parts))]
+
+
+def _fmri_sections(tables, participant_id, runs, settings, space):
+    sections = []
+    qc = _rows(tables.get("fmri_qc"), participant_id)
+    if qc is not None and len(qc):
+        sections.append((QC_TABLES["fmri_qc"], table_html(_by_field(qc))))
+    for run in runs:
+        title = f"{run.session} ({run.path.name})"
+        try:
+            overview = run_overview(run, settings, space)
+        except Exception as err:  # a page never fails for one run
+            sections.append(
+                (
+                    f"fMRI {run.session}",
+                    f"<p class='note'>Could not load {html.escape(run.path.name)}: "
+                    f"{html.escape(str(err))}</p>",
+                )
+            )
+            continue
+        sections.append(
+            (
+                f"fMRI {run.session}: motion and carpet plot",
+                _figure(
+                    recording.plot_motion_carpet,
+                    "Framewise displacement and standardised DVARS with the "
+                    "censoring thresholds (dashed) and censored volumes (red); "
+                    "below, the carpet plot of every brain voxel.",
+                    overview,
+                    title,
+                ),
+            )
+        )
+        sections.append(
+            (
+                f"fMRI {run.session}: regions",
+                _figure(
+                    recording.plot_roi_overlay,
+                    "The regions as used for the markers (CSF voxels removed) on "
+                    "the run's mean image, and a 30-mm zoom on the PAG.",
+                    overview,
+                    title,
+                ),
+            )
+        )
+    roi_qc = _rows(tables.get("fmri_roi_qc"), participant_id)
+    if roi_qc is not None:
+        sections.append((QC_TABLES["fmri_roi_qc"], table_html(roi_qc)))
+    return sections
+
+
+def write_participant_page(
+    path,
+    participant_id,
+    *,
+    tables,
+    errors,
+    log_lines,
+    montage="colin27_1020",
+    figures=True,
+    fmri_runs=(),
+    fmri_settings=None,
+    space=None,
+):
     """Write one participant's QC page.
 
     Parameters
@@ -39,26 +166,33 @@ def write_participant_page(path, participant_id, *, tables, errors, log_lines):
     participant_id : str
         Participant.
     tables : dict of str to pandas.DataFrame
-        The run's tables (``eeg_qc``, ``fmri_qc``, ``fmri_roi_qc``,
-        ``eeg_spectra``...); missing ones are left out.
+        The run's tables (``eeg_qc``, ``eeg_channel_spectra``,
+        ``eeg_ica_components``, ``features_long``, ``fmri_qc``,
+        ``fmri_roi_qc``...); missing ones are left out.
     errors : pandas.DataFrame
         Problems of the run (this participant's rows are shown).
     log_lines : list of str
         Log of this participant's units.
+    montage : str
+        MNE built-in montage of the topomaps.
+    figures : bool
+        Draw the recordings' figures (else tables and log only).
+    fmri_runs : sequence of Recording
+        The participant's fMRI runs whose markers were computed (drawn from
+        their images).
+    fmri_settings : FMRISettings | None
+        The run's fMRI settings (ROIs and censoring as the markers used).
+    space : str | None
+        The fMRI template space.
     """
     sections = [
         ("Excluded or missing recordings", table_html(_rows(errors, participant_id)))
     ]
-    for name, title in QC_TABLES.items():
-        rows = _rows(tables.get(name), participant_id)
-        if rows is not None:
-            per_recording = name in RECORDING_TABLES and len(rows)
-            sections.append(
-                (title, table_html(_by_field(rows) if per_recording else rows))
-            )
-    spectra = _rows(tables.get("eeg_spectra"), participant_id)
-    if spectra is not None and len(spectra):
-        sections.append(("EEG spectra", figure_html(*_spectra_figure(spectra))))
+    if not figures:
+        tables = {name: tables[name] for name in QC_TABLES if name in tables}
+        fmri_runs = ()
+    sections += _eeg_sections(tables, participant_id, montage)
+    sections += _fmri_sections(tables, participant_id, fmri_runs, fmri_settings, space)
     sections.append(("Log", "<pre>" + html.escape("\n".join(log_lines)) + "</pre>"))
     write_page(path, f"neuromark: {participant_id}", "Quality control", sections)
 

@@ -5,9 +5,16 @@ from html import escape as html_escape
 import pandas as pd
 
 
-def _top(results, q, columns, top=8):
+def _top(results, q, columns, source, top=8):
+    """Show the ``top`` rows of each intervention by ``q``, and what is left out."""
+    from .html import table_html
+
     ordered = results.sort_values(["intervention", q])
-    return ordered.groupby("intervention").head(top)[columns].round(4)
+    shown = ordered.groupby("intervention").head(top)[columns]
+    return (
+        f"<p class='note'>Per intervention, the {top} rows with the smallest "
+        f"{q}.</p>" + table_html(shown, total=len(results), source=source)
+    )
 
 
 def stats_sections(tables, *, control=None, top=8):
@@ -58,11 +65,14 @@ def stats_sections(tables, *, control=None, top=8):
             "pooled baseline SD); q: Benjamini-Hochberg within the confirmatory "
             "family (stats.confirmatory). Exploratory features are shown only when "
             "the two-stage FDR over marker groups (Benjamini & Bogomolov 2014) "
-            "retains them.</p>" + table_html(confirmatory[columns].round(4))
+            "retains them.</p>"
+            + table_html(confirmatory[columns], source="stats_treatment.tsv")
         )
         if len(exploratory):
             html += "<p class='note'>Exploratory, retained:</p>" + table_html(
-                exploratory[columns].round(4)
+                exploratory[columns],
+                total=len(treatment),
+                source="stats_treatment.tsv",
             )
         sections = [("Treatment effects against control (confirmatory)", html)]
     else:
@@ -113,11 +123,10 @@ def stats_sections(tables, *, control=None, top=8):
             "p_t",
             "q_t",
         ],
+        "stats_prepost.tsv",
         top,
     )
-    sections.append(
-        ("Pre/post change per intervention (descriptive)", note + table_html(prepost))
-    )
+    sections.append(("Pre/post change per intervention (descriptive)", note + prepost))
     if "stats_responders" in tables:
         responders = _top(
             tables["stats_responders"],
@@ -135,13 +144,14 @@ def stats_sections(tables, *, control=None, top=8):
                 "p_permutation",
                 "q_welch",
             ],
+            "stats_responders.tsv",
             top,
         )
         sections.append(
             (
                 "Responders versus non-responders (change)",
                 "<p class='note'>a: responders, b: non-responders; Welch t-test "
-                "and label-permutation p.</p>" + table_html(responders),
+                "and label-permutation p.</p>" + responders,
             )
         )
     if "stats_reliability" in tables:
@@ -168,7 +178,11 @@ def stats_sections(tables, *, control=None, top=8):
                 "& Li 2016), with its F-based 95 % CI (McGraw & Wong 1996); every "
                 "confirmatory feature, then the most reliable others. ICC(3,1) "
                 "(consistency) for comparison.</p>"
-                + table_html(pd.concat([shown, rest.head(top)])[columns].round(3)),
+                + table_html(
+                    pd.concat([shown, rest.head(top)])[columns],
+                    total=len(icc),
+                    source="stats_reliability.tsv",
+                ),
             )
         )
     return sections
@@ -262,7 +276,11 @@ def prediction_sections(metrics, oof=None, null=None, importance=None, settings=
         "<i>question</i>).</p>"
     )
     skipped = metrics[metrics["status"] != "ok"][["scope", "status"]]
-    html = note + table_html(ok[[c for c in columns if c in ok]].round(3))
+    html = note + table_html(
+        ok[[c for c in columns if c in ok]],
+        total=len(metrics),
+        source="prediction/metrics.tsv",
+    )
     if ok.empty:
         html = note + "<p class='note'>No design could be validated.</p>"
     elif oof is not None and null is not None:

@@ -1,0 +1,7 @@
+"""``python -m neuromark``: the ``neuromark`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
