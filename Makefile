@@ -7,7 +7,7 @@ DEMO_DIR ?= demo_output
 # pytest workers; CI machines have 2 cores
 JOBS ?= 2
 
-.PHONY: demo test test-fast lint clean
+.PHONY: demo test test-fast lint docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +36,10 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check neuromark atlases tests benchmarks validation
 	$(BIN)/lint-imports
 
+# the documentation site (notebooks executed into the gallery); the test
+# suite builds it too, with warnings as errors
+docs: $(VENV)/.installed-test
+	MPLBACKEND=Agg $(BIN)/sphinx-build -W -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache docs/_build

@@ -88,8 +88,8 @@ class Preset:
     motion_sd_mm : tuple of float
         Range of per-session motion step SD (mm per volume).
     unmodelled_motion : float
-        Loading (percent) of spin-history motion effects (|volume-to-volume
-        displacement|) that the written confounds do not hold.
+        Loading (percent) of spin-history motion effects (absolute volume-to-volume
+        displacement) that the written confounds do not hold.
     pag_pulsation_percent : float
         SD (percent) of the aqueduct CSF pulsation in a voxel full of CSF;
         voxels next to the aqueduct carry it in proportion to their CSF share.
