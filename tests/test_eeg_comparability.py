@@ -104,7 +104,11 @@ def test_pipeline_refuses_to_pair_different_eyes_conditions(study_copy, tmp_path
     for session, condition in (("pre", "eyesclosed"), ("post", "eyesopen")):
         path = eeg / f"ses-{session}/eeg/sub-01_ses-{session}_task-rest_eeg.edf"
         path.rename(path.with_name(path.name.replace("_eeg", f"_acq-{condition}_eeg")))
-    config = dict(bids_root=study_copy, modalities=["eeg"])
+    config = dict(
+        bids_root=study_copy,
+        modalities=["eeg"],
+        report={"recording_figures": False},
+    )
     steps = ["discover", "check", "eeg"]
     result = run_pipeline(make_config(output_dir=tmp_path / "a", **config), steps=steps)
     qc = result["eeg_qc"].set_index(["participant_id", "session"])

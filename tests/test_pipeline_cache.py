@@ -29,6 +29,8 @@ TABLES = [
 
 
 def _config(root, out, **settings):
+    # these tests compare tables and cache use: the pages' figures are not read
+    settings.setdefault("report", {"recording_figures": False})
     return make_config(bids_root=root, output_dir=out, modalities=["eeg"], **settings)
 
 
@@ -192,7 +194,9 @@ def test_per_participant_logs_and_qc_pages(study_copy, tmp_path):
         study_copy / "sub-02" / "ses-post" / "eeg" / "sub-02_ses-post_task-rest_eeg.edf"
     ).write_bytes(b"junk")
     result = run_pipeline(
-        _config(study_copy, tmp_path / "out", n_jobs=2),
+        _config(
+            study_copy, tmp_path / "out", n_jobs=2, report={"recording_figures": True}
+        ),
         steps=["discover", "check", "eeg"],
     )
     out = result["output_dir"]

@@ -24,6 +24,7 @@ def test_pipeline_on_a_local_dask_cluster_equals_loky(study_root, tmp_path):
                 n_jobs=2,
                 cache=False,
                 engine=engine,
+                report={"recording_figures": False},
             ),
             steps=steps,
         )

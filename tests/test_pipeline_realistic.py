@@ -21,13 +21,13 @@ def realistic(tmp_path_factory):
         modalities=["eeg"],
         eeg_duration=80.0,  # below the 32-channel ICA minimum: fast, ICA off
         n_jobs=2,
-        report={"recording_figures": False},
     )
     config = make_config(
         bids_root=root,
         output_dir=base / "out",
         modalities=["eeg"],
         n_jobs=2,
+        report={"recording_figures": False},
         predict={"n_permutations": 20, "n_repeats": 1, "n_bootstrap": 200},
     )
     return root, run_pipeline(config, verbose="error")

@@ -192,8 +192,9 @@ def test_partial_runs_keep_the_output_consistent(study_root, finished_run, tmp_p
 
 @pytest.mark.slow
 def test_rerun_gives_identical_tables(study_root, tmp_path):
-    first = _run(study_root, tmp_path / "a")["output_dir"]
-    second = _run(study_root, tmp_path / "b", n_jobs=2)["output_dir"]
+    quick = {"report": {"recording_figures": False}}  # tables are compared
+    first = _run(study_root, tmp_path / "a", **quick)["output_dir"]
+    second = _run(study_root, tmp_path / "b", n_jobs=2, **quick)["output_dir"]
     for name in ("participants.tsv", "recordings.tsv", "dataset_summary.tsv"):
         assert (first / name).read_bytes() == (second / name).read_bytes()
     prov = [json.loads((d / "provenance.json").read_text()) for d in (first, second)]
@@ -209,7 +210,7 @@ def test_bad_recordings_are_skipped_and_logged(study_copy, tmp_path):
     )
     table = pd.read_csv(confounds, sep="\t")
     table.iloc[:-1].to_csv(confounds, sep="\t", index=False)
-    result = _run(study_copy, tmp_path / "out")
+    result = _run(study_copy, tmp_path / "out", report={"recording_figures": False})
     errors = pd.read_csv(tmp_path / "out/logs/errors.tsv", sep="\t")
     assert len(errors) == 2
     assert set(errors["participant_id"]) == {"sub-02", "sub-05"}

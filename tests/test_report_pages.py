@@ -11,6 +11,7 @@ import pytest
 from neuromark.atlases import read_eeg_regions
 
 from neuromark.eeg import recording_features as eeg_recording_features
+from neuromark.features import LONG_COLUMNS
 from neuromark.fmri import recording_features as fmri_recording_features
 from neuromark.fmri.overview import run_overview
 from neuromark.io import discover_study
@@ -185,15 +186,7 @@ def test_topomaps_show_each_band_with_its_unit():
     ]
     long = pd.DataFrame(
         rows,
-        columns=[
-            "participant_id",
-            "session",
-            "modality",
-            "feature",
-            "location",
-            "value",
-            "unit",
-        ],
+        columns=LONG_COLUMNS,
     )
     figure = plot_band_topomaps(long, "colin27_1020")
     labels = [ax.get_ylabel() for ax in figure.axes if ax.get_ylabel()]

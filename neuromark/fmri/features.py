@@ -27,7 +27,13 @@ from .denoise import (
 )
 from .rois import read_atlas, remove_csf
 from .settings import FMRISettings
-from .signals import as_run, csf_probability, load_run, read_data, roi_signals
+from .signals import (
+    as_run,
+    csf_probability,
+    load_recording,
+    read_data,
+    roi_signals,
+)
 
 COLUMNS = ["feature", "location", "value", "unit"]
 # ROI QC statuses whose signal is used ("empty", "nonfinite", "constant" are not)
@@ -488,13 +494,7 @@ def recording_features(recording, settings=None, space=None):
         identifiers.
     """
     settings = settings or FMRISettings()
-    img, mask, confounds, tr = load_run(
-        recording.path,
-        confounds=recording.companions["confounds"],
-        mask=recording.companions.get("mask"),
-        sidecar=recording.companions.get("sidecar"),
-        space=space,
-    )
+    img, mask, confounds, tr = load_recording(recording, space)
     csf_path = recording.companions.get("csf")
     if csf_path is None and settings.rois.max_csf_probability is not None:
         logger.warning(

@@ -14,7 +14,10 @@ import pandas as pd
 from .denoise import censoring_mask
 from .features import _roi_labels, _with_framewise_displacement, settings_atlas
 from .settings import FMRISettings
-from .signals import csf_probability, load_run
+from .signals import csf_probability, load_recording
+
+# rows of the carpet plot: evenly spread brain voxels (a screen shows no more)
+CARPET_VOXELS = 1500
 
 
 @dataclasses.dataclass
@@ -23,8 +26,10 @@ class RunOverview:
 
     Attributes
     ----------
-    img : nibabel.Nifti1Image
-        The 4D BOLD run.
+    mean_img : nibabel.Nifti1Image
+        The run's mean over time.
+    carpet : ndarray, shape (n_rows, n_volumes)
+        The rows of its carpet plot (:func:`carpet`).
     mask_img : nibabel.Nifti1Image
         Its brain mask.
     labels_img : nibabel.Nifti1Image
@@ -41,7 +46,8 @@ class RunOverview:
         The censoring thresholds.
     """
 
-    img: object
+    mean_img: object
+    carpet: np.ndarray
     mask_img: object
     labels_img: object
     roi_names: list
@@ -49,6 +55,35 @@ class RunOverview:
     tr: float
     fd_threshold: float | None
     std_dvars_threshold: float | None
+
+
+def carpet(data, mask, n_voxels=1500):
+    """Return the rows of a carpet plot: detrended, standardised signals.
+
+    Parameters
+    ----------
+    data : ndarray, shape (x, y, z, n_volumes)
+        The run's data.
+    mask : ndarray of bool, shape (x, y, z)
+        Brain mask.
+    n_voxels : int
+        About this many voxels, every k-th voxel of the mask in memory order
+        (so the rows run from the bottom slice to the top).
+
+    Returns
+    -------
+    rows : ndarray, shape (n_rows, n_volumes)
+        Each voxel's signal with its linear trend removed, in standard
+        deviations (a constant voxel gives zeros).
+    """
+    from scipy.signal import detrend
+
+    inside = np.flatnonzero(np.asarray(mask, bool).ravel(order="F"))
+    chosen = inside[:: max(1, len(inside) // n_voxels)]
+    rows = data.reshape(-1, data.shape[-1], order="F")[chosen].astype(float)
+    rows = detrend(rows, axis=1)
+    scale = rows.std(axis=1, ddof=1, keepdims=True)
+    return np.divide(rows, scale, out=np.zeros_like(rows), where=scale > 0)
 
 
 def run_overview(recording, settings=None, space=None):
@@ -69,13 +104,7 @@ def run_overview(recording, settings=None, space=None):
     overview : RunOverview
     """
     settings = settings or FMRISettings()
-    img, mask, confounds, tr = load_run(
-        recording.path,
-        confounds=recording.companions["confounds"],
-        mask=recording.companions.get("mask"),
-        sidecar=recording.companions.get("sidecar"),
-        space=space,
-    )
+    img, mask, confounds, tr = load_recording(recording, space)
     csf_path = recording.companions.get("csf")
     csf = csf_probability(csf_path, img) if csf_path else None
     atlas = settings_atlas(settings)
@@ -92,8 +121,11 @@ def run_overview(recording, settings=None, space=None):
             "kept": censoring_mask(confounds, denoising),
         }
     )
+    # the data are read once, for the mean image and the carpet plot
+    data = img.get_fdata(dtype=np.float32)
     return RunOverview(
-        img=img,
+        mean_img=nib.Nifti1Image(data.mean(axis=-1), img.affine, img.header),
+        carpet=carpet(data, mask, CARPET_VOXELS),
         mask_img=nib.Nifti1Image(mask.astype(np.uint8), img.affine),
         labels_img=nib.Nifti1Image(labels.astype(np.int16), img.affine),
         roi_names=list(atlas.labels),

@@ -67,6 +67,31 @@ def load_run(bold, *, confounds, mask=None, sidecar=None, space=None):
     return as_run(img, mask, confounds, tr, source=bold)
 
 
+def load_recording(recording, space=None):
+    """:func:`load_run` of a discovered fMRIPrep run and its companion files.
+
+    Parameters
+    ----------
+    recording : neuromark.io.Recording
+        An fMRI recording (``confounds``, and usually ``mask`` and
+        ``sidecar``, among its companions).
+    space : str | None
+        Expected template space.
+
+    Returns
+    -------
+    img, mask, confounds, tr
+        As :func:`load_run`.
+    """
+    return load_run(
+        recording.path,
+        confounds=recording.companions["confounds"],
+        mask=recording.companions.get("mask"),
+        sidecar=recording.companions.get("sidecar"),
+        space=space,
+    )
+
+
 def _is_path(value):
     return isinstance(value, (str, os.PathLike))
 

@@ -49,49 +49,48 @@ def _figure(draw, caption, *args):
     return "" if figure is None else figure_html(figure, caption)
 
 
+# the EEG figures of a page: the table each draws from, how (from the
+# participant's rows of that table, their eeg_qc rows and the montage), and
+# the caption
+EEG_FIGURES = (
+    (
+        "eeg_channel_spectra",
+        lambda rows, qc, montage: recording.plot_channel_psd(rows, qc),
+        "Spectrum of every channel after preprocessing (mean over clean epochs); "
+        "bad channels, interpolated before the spectra, in red.",
+    ),
+    (
+        "eeg_spectra",
+        lambda rows, qc, montage: recording.plot_region_spectra(rows),
+        "Regional power spectra per session (after preprocessing).",
+    ),
+    (
+        "features_long",
+        lambda rows, qc, montage: recording.plot_band_topomaps(
+            rows[rows["modality"] == "eeg"], montage
+        ),
+        "Alpha and beta band power over the scalp per session (log10 µV²; one "
+        "colour scale per band).",
+    ),
+    (
+        "eeg_ica_components",
+        lambda rows, qc, montage: recording.plot_removed_components(rows, montage),
+        "Scalp maps of the ICA components removed (ICLabel class and probability).",
+    ),
+)
+
+
 def _eeg_sections(tables, participant_id, montage):
     qc = _rows(tables.get("eeg_qc"), participant_id)
     if qc is None or qc.empty:
         return []
     html_parts = [table_html(_by_field(qc))]
-    channel_spectra = _rows(tables.get("eeg_channel_spectra"), participant_id)
-    if channel_spectra is not None and len(channel_spectra):
-        html_parts.append(
-            _figure(
-                recording.plot_channel_psd,
-                "Spectrum of every channel after preprocessing (mean over clean "
-                "epochs); bad channels, interpolated before the spectra, in red.",
-                channel_spectra,
-                qc,
-            )
-        )
-    spectra = _rows(tables.get("eeg_spectra"), participant_id)
-    if spectra is not None and len(spectra):
-        html_parts.append(figure_html(*_spectra_figure(spectra)))
-    long = _rows(tables.get("features_long"), participant_id)
-    if long is not None and len(long):
-        html_parts.append(
-            _figure(
-                recording.plot_band_topomaps,
-                "Alpha and beta band power over the scalp per session (log10 µV²; "
-                "one colour scale per band).",
-                long[long["modality"] == "eeg"],
-                montage,
-            )
-        )
-    components = _rows(tables.get("eeg_ica_components"), participant_id)
-    if components is not None and len(components):
-        html_parts.append(
-            _figure(
-                recording.plot_removed_components,
-                "Scalp maps of the ICA components removed (ICLabel class and "
-                "probability).",
-                components,
-                montage,
-            )
-        )
-    elif components is not None:
-        html_parts.append("<p class='note'>No ICA component was removed.</p>")
+    for name, draw, caption in EEG_FIGURES:
+        rows = _rows(tables.get(name), participant_id)
+        if rows is not None and len(rows):
+            html_parts.append(_figure(draw, caption, rows, qc, montage))
+        elif name == "eeg_ica_components" and rows is not None:
+            html_parts.append("<p class='note'>No ICA component was removed.</p>")
     return [(QC_TABLES["eeg_qc"], "".join(html_parts))]
 
 
@@ -195,16 +194,3 @@ def write_participant_page(
     sections += _fmri_sections(tables, participant_id, fmri_runs, fmri_settings, space)
     sections.append(("Log", "<pre>" + html.escape("\n".join(log_lines)) + "</pre>"))
     write_page(path, f"neuromark: {participant_id}", "Quality control", sections)
-
-
-def _spectra_figure(spectra):
-    """Regional PSD of each session (one line per session and region)."""
-    import matplotlib.pyplot as plt
-
-    spectra = spectra[spectra["freq"] >= 1.0]
-    figure, ax = plt.subplots(figsize=(6, 3.2))
-    for (session, region), rows in spectra.groupby(["session", "location"]):
-        ax.semilogy(rows["freq"], rows["psd"], label=f"{session} {region}", lw=1)
-    ax.set(xlabel="Frequency (Hz)", ylabel="PSD")
-    ax.legend(fontsize=6, ncol=2)
-    return figure, "Regional power spectra per session (after preprocessing)."

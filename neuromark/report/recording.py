@@ -12,8 +12,6 @@ import numpy as np
 # where the PAG sits (MNI mm): the zoom's centre
 PAG_MNI = (0.0, -32.0, -10.0)
 ZOOM_HALF_WIDTH_MM = 15.0
-# rows of the carpet plot: evenly spread brain voxels (a screen shows no more)
-CARPET_VOXELS = 1500
 
 
 def montage_info(channels, montage):
@@ -72,25 +70,45 @@ def plot_channel_psd(spectra, qc):
     )
     for ax, session in zip(axes[0], sessions):
         rows = spectra[(spectra["session"] == session) & (spectra["freq"] >= 1.0)]
-        bad = set(bads.get(session, []))
-        for channel, trace in rows.groupby("location", sort=False):
-            is_bad = channel in bad
-            ax.semilogy(
-                trace["freq"],
-                trace["psd"],
-                color="tab:red" if is_bad else "0.4",
-                lw=1.2 if is_bad else 0.5,
-                alpha=1.0 if is_bad else 0.6,
-                zorder=3 if is_bad else 2,
-            )
+        psd = rows.pivot_table(index="location", columns="freq", values="psd")
+        bad = set(bads.get(session, [])) & set(psd.index)
+        is_bad = psd.index.isin(list(bad))
+        # every good channel in one call, the bad ones on top in red
+        ax.semilogy(psd.columns, psd[~is_bad].T.to_numpy(), color="0.4", lw=0.5)
+        if bad:
+            ax.semilogy(psd.columns, psd[is_bad].T.to_numpy(), color="tab:red", lw=1.2)
         ax.set(
             xlabel="Frequency (Hz)",
             ylabel="PSD (µV²/Hz)",
-            title=f"{session}: {rows['location'].nunique()} channels"
+            title=f"{session}: {len(psd)} channels"
             + (f", {len(bad)} bad (red, interpolated)" if bad else ", none bad"),
         )
         ax.title.set_fontsize(9)
     figure.tight_layout()
+    return figure
+
+
+def plot_region_spectra(spectra):
+    """Spectrum of each electrode region per session.
+
+    Parameters
+    ----------
+    spectra : pandas.DataFrame
+        The participant's ``eeg_spectra`` rows.
+
+    Returns
+    -------
+    figure : matplotlib.figure.Figure
+        One line per session and region, log power against frequency.
+    """
+    import matplotlib.pyplot as plt
+
+    spectra = spectra[spectra["freq"] >= 1.0]
+    figure, ax = plt.subplots(figsize=(6, 3.2))
+    for (session, region), rows in spectra.groupby(["session", "location"]):
+        ax.semilogy(rows["freq"], rows["psd"], label=f"{session} {region}", lw=1)
+    ax.set(xlabel="Frequency (Hz)", ylabel="PSD (µV²/Hz)")
+    ax.legend(fontsize=6, ncol=2)
     return figure
 
 
@@ -192,38 +210,6 @@ def _runs(flags):
     return zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1)
 
 
-def carpet(img, mask_img, n_voxels=1500):
-    """Return the rows of a carpet plot: detrended, standardised signals.
-
-    Parameters
-    ----------
-    img : nibabel.Nifti1Image
-        4D run.
-    mask_img : nibabel.Nifti1Image
-        Brain mask.
-    n_voxels : int
-        About this many voxels, every k-th voxel of the mask in memory order
-        (so the rows run from the bottom slice to the top).
-
-    Returns
-    -------
-    rows : ndarray, shape (n_rows, n_volumes)
-        Each voxel's signal with its linear trend removed, in standard
-        deviations (a constant voxel gives zeros).
-    """
-    from scipy.signal import detrend
-
-    mask = np.asarray(mask_img.dataobj) > 0
-    inside = np.flatnonzero(mask.ravel(order="F"))
-    chosen = inside[:: max(1, len(inside) // n_voxels)]
-    data = np.asarray(img.dataobj, dtype=np.float32)
-    rows = data.reshape(-1, data.shape[-1], order="F")[chosen].astype(float)
-    del data
-    rows = detrend(rows, axis=1)
-    scale = rows.std(axis=1, ddof=1, keepdims=True)
-    return np.divide(rows, scale, out=np.zeros_like(rows), where=scale > 0)
-
-
 def plot_motion_carpet(overview, title):
     """Framewise displacement and DVARS over the carpet plot of the run.
 
@@ -239,8 +225,8 @@ def plot_motion_carpet(overview, title):
     figure : matplotlib.figure.Figure
         Top: FD (mm) and standardised DVARS with their thresholds; censored
         volumes shaded. Bottom: the carpet plot, the detrended, standardised
-        signal of ``CARPET_VOXELS`` brain voxels spread evenly over the mask
-        (:func:`carpet`; grey scale from -2 to 2 SD).
+        signal of brain voxels spread evenly over the mask
+        (:func:`neuromark.fmri.overview.carpet`; grey from -2 to 2 SD).
     """
     import matplotlib.pyplot as plt
 
@@ -274,7 +260,7 @@ def plot_motion_carpet(overview, title):
                 fontsize=9,
             )
     ax = figure.add_subplot(grid[2])
-    rows = carpet(overview.img, overview.mask_img, CARPET_VOXELS)
+    rows = overview.carpet
     ax.imshow(
         rows,
         aspect="auto",
@@ -310,10 +296,8 @@ def plot_roi_overlay(overview, title):
 
     Parameters
     ----------
-    overview : neuromark.fmri.overview.RunOverview
-        The run.
-    title : str
-        Figure title.
+    overview, title
+        As in :func:`plot_motion_carpet`.
 
     Returns
     -------
@@ -322,22 +306,19 @@ def plot_roi_overlay(overview, title):
         30-mm cube around the PAG (MNI 0, -32, -10) at 1-mm resolution.
     """
     import matplotlib.pyplot as plt
-    from nilearn.image import mean_img
     from nilearn.plotting import plot_roi
 
-    mean = mean_img(overview.img, copy_header=True)
+    mean = overview.mean_img
     figure, axes = plt.subplots(2, 1, figsize=(7.5, 5.4))
+    # one colour per ROI label (1..n), the same in both panels
+    style = {"colorbar": False, "black_bg": True, "dim": 0, "cmap": "tab10"}
+    style |= {"vmin": 0.5, "vmax": 10.5}
     plot_roi(
         overview.labels_img,
         bg_img=mean,
         axes=axes[0],
         title=f"{title}: {', '.join(overview.roi_names)}",
-        colorbar=False,
-        black_bg=True,
-        dim=0,
-        cmap="tab10",
-        vmin=0.5,
-        vmax=10.5,
+        **style,
     )
     plot_roi(
         _zoom(overview.labels_img, PAG_MNI, ZOOM_HALF_WIDTH_MM, "nearest"),
@@ -345,11 +326,6 @@ def plot_roi_overlay(overview, title):
         cut_coords=PAG_MNI,
         axes=axes[1],
         title="PAG zoom (30 mm)",
-        colorbar=False,
-        black_bg=True,
-        dim=0,
-        cmap="tab10",
-        vmin=0.5,
-        vmax=10.5,
+        **style,
     )
     return figure
