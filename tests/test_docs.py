@@ -34,6 +34,9 @@ def built(tmp_path_factory):
             "sphinx",
             "-W",
             "--keep-going",
+            # notebooks are executed in parallel (Sphinx's parallel read)
+            "-j",
+            "2",
             "-q",
             "-b",
             "html",

@@ -258,3 +258,48 @@ def test_pages_without_recording_figures_keep_tables_and_log(tmp_path):
     for page in pages.values():
         assert "bad_channels" in page and "a line" in page
     matplotlib.pyplot.close("all")
+
+
+def test_drawn_figures_are_kept_until_their_data_change(tmp_path, monkeypatch):
+    from neuromark.report import recording
+    from neuromark.report.participant import write_participant_page
+
+    qc = pd.DataFrame(
+        {"participant_id": ["sub-01"], "session": ["pre"], "bad_channels": [""]}
+    )
+    spectra = pd.DataFrame(
+        {
+            "participant_id": "sub-01",
+            "session": "pre",
+            "location": ["Cz", "Cz"],
+            "freq": [1.0, 2.0],
+            "psd": [1.0, 0.5],
+        }
+    )
+
+    def page(spectra):
+        path = tmp_path / "page.html"
+        write_participant_page(
+            path,
+            "sub-01",
+            tables={"eeg_qc": qc, "eeg_channel_spectra": spectra},
+            errors=pd.DataFrame(columns=["participant_id"]),
+            log_lines=[],
+            figure_cache=tmp_path / "figures",
+        )
+        return path.read_text()
+
+    first = page(spectra)
+    assert "<img" in first and len(list((tmp_path / "figures").glob("*.html"))) == 1
+
+    def fail(*args):
+        raise AssertionError("redrawn")
+
+    # the same data: read back, not drawn
+    monkeypatch.setattr(recording, "plot_channel_psd", fail)
+    assert page(spectra) == first
+    # other data: drawn again (and a drawing that fails is one line, not stored)
+    changed = page(spectra.assign(psd=[2.0, 1.0]))
+    assert "could not be drawn: AssertionError: redrawn" in changed
+    assert len(list((tmp_path / "figures").glob("*.html"))) == 1
+    matplotlib.pyplot.close("all")

@@ -255,6 +255,8 @@ def write_participant_pages(state, errors, page_dir, *, logs=True):
             )
     shown = {name: tables[name] for name in PAGE_TABLES if name in tables}
     config = state.config
+    # drawn figures are kept with the unit cache: reruns draw only what changed
+    figures = state.output_dir / "cache" / "figures" if config.cache else None
     Parallel(n_jobs=context.n_jobs)(
         delayed(write_participant_page)(
             page_dir / f"{participant_id}.html",
@@ -270,6 +272,7 @@ def write_participant_pages(state, errors, page_dir, *, logs=True):
             fmri_runs=_measured_runs(state, participant_id),
             fmri_settings=config.fmri,
             space=config.space,
+            figure_cache=figures,
         )
         for participant_id in ids
     )

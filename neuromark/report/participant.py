@@ -1,9 +1,14 @@
 """Per-participant QC page: their recordings' QC, errors, spectra and log."""
 
 import html
+from functools import partial
+from pathlib import Path
 
 from ..fmri.overview import run_overview
+from ..fmri.settings import FMRISettings
+from ..utils._files import file_sha256
 from . import recording
+from .figure_cache import FigureCache, figure_key
 from .html import figure_html, table_html, write_page
 
 # tables with one row per recording (or ROI) that describe data quality
@@ -38,15 +43,19 @@ def _rows(table, participant_id):
 
 
 def _figure(draw, caption, *args):
-    """Draw a figure as HTML, or say in one line why it could not be drawn."""
+    """Draw a figure as HTML, or say in one line why it could not be drawn.
+
+    Returns the HTML and whether a figure was drawn.
+    """
     try:
         figure = draw(*args)
     except Exception as err:  # a page never fails for one figure
         return (
             f"<p class='note'>{html.escape(caption.split(':')[0])} could not be "
-            f"drawn: {html.escape(type(err).__name__)}: {html.escape(str(err))}</p>"
+            f"drawn: {html.escape(type(err).__name__)}: {html.escape(str(err))}</p>",
+            False,
         )
-    return "" if figure is None else figure_html(figure, caption)
+    return ("", True) if figure is None else (figure_html(figure, caption), True)
 
 
 # the EEG figures of a page: the table each draws from, how (from the
@@ -80,7 +89,7 @@ EEG_FIGURES = (
 )
 
 
-def _eeg_sections(tables, participant_id, montage):
+def _eeg_sections(tables, participant_id, montage, cache):
     qc = _rows(tables.get("eeg_qc"), participant_id)
     if qc is None or qc.empty:
         return []
@@ -88,55 +97,74 @@ def _eeg_sections(tables, participant_id, montage):
     for name, draw, caption in EEG_FIGURES:
         rows = _rows(tables.get(name), participant_id)
         if rows is not None and len(rows):
-            html_parts.append(_figure(draw, caption, rows, qc, montage))
+            key = figure_key(name, caption, rows, qc, montage)
+            html_parts.append(
+                cache.html(key, partial(_figure, draw, caption, rows, qc, montage))
+            )
         elif name == "eeg_ica_components" and rows is not None:
             html_parts.append("<p class='note'>No ICA component was removed.</p>")
     return [(QC_TABLES["eeg_qc"], "".join(html_parts))]
 
 
-def _fmri_sections(tables, participant_id, runs, settings, space):
+# the fMRI figures of a run: heading, drawing (from the run's overview and a
+# title) and caption
+FMRI_FIGURES = (
+    (
+        "motion and carpet plot",
+        recording.plot_motion_carpet,
+        "Framewise displacement and standardised DVARS with the censoring "
+        "thresholds (dashed) and censored volumes (red); below, the carpet plot "
+        "of brain voxels spread evenly over the mask.",
+    ),
+    (
+        "regions",
+        recording.plot_roi_overlay,
+        "The regions as used for the markers (CSF voxels removed) on the run's "
+        "mean image, and a 30-mm zoom on the PAG.",
+    ),
+)
+
+
+def _run_files(run):
+    """SHA-256 of a run's files: what its figures are drawn from."""
+    files = [run.path, *run.companions.values()]
+    return [file_sha256(f) for f in files if Path(f).is_file()]
+
+
+class _LoadedRun:
+    """A run's overview, loaded on first use (both its figures share it)."""
+
+    def __init__(self, run, settings, space):
+        self.run, self.settings, self.space = run, settings, space
+        self.title = f"{run.session} ({run.path.name})"
+        self._overview = None
+
+    def draw(self, draw, caption):
+        """Draw one figure of the run: ``(html, drawn)`` as :func:`_figure`."""
+        try:
+            if self._overview is None:
+                self._overview = run_overview(self.run, self.settings, self.space)
+        except Exception as err:  # a page never fails for one run
+            return (
+                f"<p class='note'>Could not load {html.escape(self.title)}: "
+                f"{html.escape(str(err))}</p>",
+                False,
+            )
+        return _figure(draw, caption, self._overview, self.title)
+
+
+def _fmri_sections(tables, participant_id, runs, settings, space, cache):
     sections = []
     qc = _rows(tables.get("fmri_qc"), participant_id)
     if qc is not None and len(qc):
         sections.append((QC_TABLES["fmri_qc"], table_html(_by_field(qc))))
     for run in runs:
-        title = f"{run.session} ({run.path.name})"
-        try:
-            overview = run_overview(run, settings, space)
-        except Exception as err:  # a page never fails for one run
-            sections.append(
-                (
-                    f"fMRI {run.session}",
-                    f"<p class='note'>Could not load {html.escape(run.path.name)}: "
-                    f"{html.escape(str(err))}</p>",
-                )
-            )
-            continue
-        sections.append(
-            (
-                f"fMRI {run.session}: motion and carpet plot",
-                _figure(
-                    recording.plot_motion_carpet,
-                    "Framewise displacement and standardised DVARS with the "
-                    "censoring thresholds (dashed) and censored volumes (red); "
-                    "below, the carpet plot of every brain voxel.",
-                    overview,
-                    title,
-                ),
-            )
-        )
-        sections.append(
-            (
-                f"fMRI {run.session}: regions",
-                _figure(
-                    recording.plot_roi_overlay,
-                    "The regions as used for the markers (CSF voxels removed) on "
-                    "the run's mean image, and a 30-mm zoom on the PAG.",
-                    overview,
-                    title,
-                ),
-            )
-        )
+        loaded = _LoadedRun(run, settings, space)
+        inputs = (_run_files(run), settings.model_dump(mode="json"), space)
+        for heading, draw, caption in FMRI_FIGURES:
+            key = figure_key(heading, caption, loaded.title, inputs)
+            fragment = cache.html(key, partial(loaded.draw, draw, caption))
+            sections.append((f"fMRI {run.session}: {heading}", fragment))
     roi_qc = _rows(tables.get("fmri_roi_qc"), participant_id)
     if roi_qc is not None:
         sections.append((QC_TABLES["fmri_roi_qc"], table_html(roi_qc)))
@@ -155,6 +183,7 @@ def write_participant_page(
     fmri_runs=(),
     fmri_settings=None,
     space=None,
+    figure_cache=None,
 ):
     """Write one participant's QC page.
 
@@ -183,6 +212,8 @@ def write_participant_page(
         The run's fMRI settings (ROIs and censoring as the markers used).
     space : str | None
         The fMRI template space.
+    figure_cache : path-like | None
+        Folder keeping the drawn figures between runs (None: draw them).
     """
     sections = [
         ("Excluded or missing recordings", table_html(_rows(errors, participant_id)))
@@ -190,7 +221,10 @@ def write_participant_page(
     if not figures:
         tables = {name: tables[name] for name in QC_TABLES if name in tables}
         fmri_runs = ()
-    sections += _eeg_sections(tables, participant_id, montage)
-    sections += _fmri_sections(tables, participant_id, fmri_runs, fmri_settings, space)
+    cache = FigureCache(figure_cache)
+    sections += _eeg_sections(tables, participant_id, montage, cache)
+    sections += _fmri_sections(
+        tables, participant_id, fmri_runs, fmri_settings or FMRISettings(), space, cache
+    )
     sections.append(("Log", "<pre>" + html.escape("\n".join(log_lines)) + "</pre>"))
     write_page(path, f"neuromark: {participant_id}", "Quality control", sections)
