@@ -227,9 +227,8 @@ def test_run_overview_shows_the_voxels_and_volumes_the_markers_used(recordings):
     matplotlib.pyplot.close("all")
 
 
-def test_pages_without_recording_figures_keep_tables_and_log(tmp_path):
-    from neuromark.report.participant import write_participant_page
-
+def _one_channel_tables():
+    """``eeg_qc`` and ``eeg_channel_spectra`` rows of one channel, one session."""
     qc = pd.DataFrame(
         {"participant_id": ["sub-01"], "session": ["pre"], "bad_channels": [""]}
     )
@@ -242,6 +241,13 @@ def test_pages_without_recording_figures_keep_tables_and_log(tmp_path):
             "psd": [1.0, 0.5],
         }
     )
+    return qc, spectra
+
+
+def test_pages_without_recording_figures_keep_tables_and_log(tmp_path):
+    from neuromark.report.participant import write_participant_page
+
+    qc, spectra = _one_channel_tables()
     pages = {}
     for figures in (True, False):
         path = tmp_path / f"{figures}.html"
@@ -264,18 +270,7 @@ def test_drawn_figures_are_kept_until_their_data_change(tmp_path, monkeypatch):
     from neuromark.report import recording
     from neuromark.report.participant import write_participant_page
 
-    qc = pd.DataFrame(
-        {"participant_id": ["sub-01"], "session": ["pre"], "bad_channels": [""]}
-    )
-    spectra = pd.DataFrame(
-        {
-            "participant_id": "sub-01",
-            "session": "pre",
-            "location": ["Cz", "Cz"],
-            "freq": [1.0, 2.0],
-            "psd": [1.0, 0.5],
-        }
-    )
+    qc, spectra = _one_channel_tables()
 
     def page(spectra):
         path = tmp_path / "page.html"
