@@ -86,6 +86,16 @@ def test_demo_leaves_outputs(tmp_path, capsys):
     assert len(summary) == 8
 
 
+def test_too_small_a_simulated_study_is_one_line(tmp_path, capsys):
+    status = main(["simulate", str(tmp_path / "s"), "--participants", "3"])
+    err = capsys.readouterr().err
+    assert status == 2 and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        "neuromark: error: n_participants must be at least 2 per intervention "
+        "(6 for ['TENS', 'NIBS', 'mindfulness']), got 3"
+    ]
+
+
 def test_simulate_help_states_simulate_studys_defaults(monkeypatch):
     """The CLI passes only the options given; its help quotes the real defaults."""
     import inspect

@@ -192,11 +192,27 @@ def test_partial_runs_keep_the_output_consistent(study_root, finished_run, tmp_p
 
 @pytest.mark.slow
 def test_rerun_gives_identical_tables(study_root, tmp_path):
-    quick = {"report": {"recording_figures": False}}  # tables are compared
-    first = _run(study_root, tmp_path / "a", **quick)["output_dir"]
-    second = _run(study_root, tmp_path / "b", n_jobs=2, **quick)["output_dir"]
-    for name in ("participants.tsv", "recordings.tsv", "dataset_summary.tsv"):
-        assert (first / name).read_bytes() == (second / name).read_bytes()
+    # sequential and parallel runs of discovery, checks and the EEG markers
+    # (the group steps' determinism is tested with them in test_predict)
+    quick = {"report": {"recording_figures": False}, "modalities": ["eeg"]}
+    steps = ["discover", "check", "eeg"]
+    first = run_pipeline(
+        make_config(bids_root=study_root, output_dir=tmp_path / "a", **quick),
+        steps=steps,
+    )["output_dir"]
+    second = run_pipeline(
+        make_config(bids_root=study_root, output_dir=tmp_path / "b", n_jobs=2, **quick),
+        steps=steps,
+    )["output_dir"]
+    for name in (
+        "participants.tsv",
+        "recordings.tsv",
+        "dataset_summary.tsv",
+        "features_long.tsv",
+        "eeg_qc.tsv",
+        "eeg_channel_spectra.tsv",
+    ):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
     prov = [json.loads((d / "provenance.json").read_text()) for d in (first, second)]
     assert prov[0]["inputs_sha256"] == prov[1]["inputs_sha256"]
 

@@ -33,7 +33,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from ..atlases import read_roi_registry
-from ..exceptions import OutputError
+from ..exceptions import ConfigError, OutputError
 from ..features import edge_name
 from ..io.participants import label_responders
 from ..utils._docs import fill_doc
@@ -554,7 +554,7 @@ def simulate_study(
     """
     output_dir = Path(output_dir).expanduser().resolve()
     if preset not in PRESETS:
-        raise ValueError(
+        raise ConfigError(
             f"Invalid value for the 'preset' parameter. Allowed values are "
             f"{sorted(PRESETS)}, but got {preset!r} instead."
         )
@@ -565,15 +565,15 @@ def simulate_study(
         responder_rate = model.response_rates or 0.5
     interventions = tuple(interventions or DEFAULT_ARMS[preset])
     if n_participants < 2 * len(interventions):
-        raise ValueError(
+        raise ConfigError(
             "n_participants must be at least 2 per intervention "
             f"({2 * len(interventions)} for {list(interventions)}), "
             f"got {n_participants}"
         )
     if effect_size < 0 or baseline_effect < 0:
-        raise ValueError("effect_size and baseline_effect must be >= 0")
+        raise ConfigError("effect_size and baseline_effect must be >= 0")
     if not 0 <= missing_rate < 1:
-        raise ValueError(f"missing_rate must be in [0, 1), got {missing_rate}")
+        raise ConfigError(f"missing_rate must be in [0, 1), got {missing_rate}")
     if output_dir.exists():
         if not output_dir.is_dir():
             raise OutputError(f"{output_dir} is an existing file, not a folder.")
