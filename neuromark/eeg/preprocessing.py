@@ -109,7 +109,8 @@ def find_bad_channels(data, ch_names, settings, sfreq):
     """
     bads = {}
     finite = np.isfinite(data).all(axis=1)
-    amplitude = np.where(finite, channel_amplitude(np.nan_to_num(data), sfreq), 0.0)
+    usable = data if finite.all() else np.nan_to_num(data)
+    amplitude = np.where(finite, channel_amplitude(usable, sfreq), 0.0)
     for k, name in enumerate(ch_names):
         if not finite[k]:
             bads[name] = "nan"
@@ -122,7 +123,7 @@ def find_bad_channels(data, ch_names, settings, sfreq):
     centre = np.median(log_amp)
     scale = max(1.4826 * np.median(np.abs(log_amp - centre)), MIN_LOG_AMPLITUDE_SCALE)
     z = (log_amp - centre) / scale
-    corr = np.abs(np.corrcoef(data[good]))
+    corr = np.abs(np.corrcoef(data if good.all() else data[good]))
     np.fill_diagonal(corr, 0.0)
     for name, z_k, c_k in zip(np.asarray(ch_names)[good], z, corr.max(axis=1)):
         if abs(z_k) > settings.deviation_z and c_k < settings.deviation_max_correlation:
@@ -185,7 +186,8 @@ def preprocess(raw, settings, *, line_freq=None):
         for ch, kind in zip(raw.ch_names, raw.get_channel_types())
         if kind != "eeg"
     }
-    raw.pick("eeg")
+    if non_eeg:  # picking copies the data: only when something goes
+        raw.pick("eeg")
     if len(raw.ch_names) < MIN_EEG_CHANNELS:
         raise DataFileError(
             source,
