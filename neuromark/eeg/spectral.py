@@ -116,7 +116,8 @@ def _welch(data, sfreq, n_per_seg, n_overlap, fmin, fmax):
     scale[0] /= 2.0
     if n_per_seg % 2 == 0:
         scale[-1] /= 2.0
-    segments = sliding_window_view(rows, n_per_seg, axis=-1)[:, :: n_per_seg - n_overlap]
+    step = n_per_seg - n_overlap
+    segments = sliding_window_view(rows, n_per_seg, axis=-1)[:, ::step]
     n_segments = segments.shape[1]
     block = max(1, int(WELCH_BLOCK_BYTES // (16 * n_segments * len(freqs))))
     psd = np.empty((len(rows), int(keep.sum())))
