@@ -15,6 +15,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..utils._logging import logger
+from .filtering import filter_band_and_notch
 
 UV = 1e-6
 # ICLabel's input: 1-100 Hz, common average reference
@@ -92,9 +93,7 @@ def remove_ocular_muscle(broad, raw, settings, *, notch_hz=()):
     import mne
     from mne_icalabel import label_components
 
-    broad.filter(*ICLABEL_BAND, verbose="error")
-    if len(notch_hz):
-        broad.notch_filter(list(notch_hz), verbose="error")
+    filter_band_and_notch(broad, *ICLABEL_BAND, notch_hz)
     fit_params = {"extended": True}
     if settings.ica_method == "picard":
         fit_params["ortho"] = False

@@ -24,6 +24,7 @@ from .artifacts import (
     remove_ocular_muscle,
 )
 from .channels import standardize_channels
+from .filtering import filter_band_and_notch
 
 UV = 1e-6
 
@@ -229,8 +230,6 @@ def preprocess(raw, settings, *, line_freq=None):
             f"low-pass edge {settings.h_freq} Hz is not below the Nyquist "
             f"frequency ({sfreq / 2} Hz) of this {sfreq} Hz recording",
         )
-    if settings.l_freq is not None or settings.h_freq is not None:
-        raw.filter(settings.l_freq, settings.h_freq, verbose="error")
     notch = (
         line_freq
         if settings.notch == "auto"
@@ -245,8 +244,7 @@ def preprocess(raw, settings, *, line_freq=None):
         logger.warning("%s: %s", source.name, notch_reason)
     if notch:
         notch_hz = np.arange(notch, sfreq / 2, notch).tolist()
-        if notch_hz:
-            raw.notch_filter(notch_hz, verbose="error")
+    filter_band_and_notch(raw, settings.l_freq, settings.h_freq, notch_hz)
 
     bads = dict(declared)
     if settings.bad_channels.detect:
