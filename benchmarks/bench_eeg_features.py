@@ -7,7 +7,10 @@ peak-to-peak rejection -> ``Epochs.compute_psd`` (Welch) -> band powers ->
 one ``FOOOF`` fit per channel and region -> ``spectral_connectivity_epochs``
 (debiased wPLI on 20 evenly spaced clean epochs, the default) over all channel
 pairs, then averaged into region pairs. neuromark also
-detects bad channels (extra work the reference skips).
+detects bad channels (extra work the reference skips); it filters in one FIR
+pass whose kernel is the convolution of MNE's band-pass and notch designs
+(the same numbers as the two passes) and computes Welch spectra from strided
+segments.
 
 The script checks that both give the same numbers (band power, exponent,
 connectivity) before printing the speed-up and peak memory ratio. Both skip
