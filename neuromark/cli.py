@@ -64,6 +64,9 @@ SIMULATE_OPTIONS = {
 }
 
 
+DEMO_SIMULATE_OPTIONS = ("--eeg-duration", "--fmri-volumes")
+
+
 def _add_simulate(sub):
     parser = sub.add_parser(
         "simulate",
@@ -116,6 +119,9 @@ def _add_demo(sub):
     parser.add_argument("--participants", type=int, default=DEMO_PARTICIPANTS)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--n-jobs", type=int, default=2)
+    # shorter recordings give a quicker demo (below 82 s, EEG runs without ICA)
+    for flag in DEMO_SIMULATE_OPTIONS:
+        parser.add_argument(flag, default=argparse.SUPPRESS, **SIMULATE_OPTIONS[flag])
 
 
 def _add_config(sub):
@@ -353,6 +359,8 @@ def _demo(args):
 
     output = args.output.expanduser().resolve()
     bids_root = output / "bids"
+    names = [flag[2:].replace("-", "_") for flag in DEMO_SIMULATE_OPTIONS]
+    sizes = {name: getattr(args, name) for name in names if hasattr(args, name)}
     if not (bids_root / "participants.tsv").is_file():
         simulate_study(
             bids_root,
@@ -361,6 +369,7 @@ def _demo(args):
             preset="realistic",
             missing_rate=0.05,
             n_jobs=args.n_jobs,
+            **sizes,
         )
     config = make_config(
         "demo",

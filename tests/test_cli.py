@@ -67,12 +67,10 @@ def test_simulate_run_and_summary(tmp_path, capsys):
 @pytest.mark.slow
 def test_demo_leaves_outputs(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert (
-        main(
-            ["-q", "demo", "--output", str(out), "--participants", "8", "--n-jobs", "2"]
-        )
-        == 0
-    )
+    # 90-s recordings: the smallest a 32-channel ICA runs on (its cost dominates)
+    command = ["-q", "demo", "--output", str(out), "--participants", "8"]
+    command += ["--n-jobs", "2", "--eeg-duration", "90", "--fmri-volumes", "60"]
+    assert main(command) == 0
     printed = capsys.readouterr().out
     assert str(out / "derivatives") in printed
     for name in (
@@ -84,6 +82,12 @@ def test_demo_leaves_outputs(tmp_path, capsys):
         assert (out / "derivatives" / name).is_file()
     summary = pd.read_csv(out / "derivatives/dataset_summary.tsv", sep="\t")
     assert len(summary) == 8
+    # the default pipeline removed eye or muscle components and drew them
+    components = pd.read_csv(
+        out / "derivatives/eeg_ica_components.tsv", sep="\t", dtype={"label": str}
+    )
+    assert components["label"].isin(["eye blink", "muscle artifact"]).all()
+    assert len(components) > 0
 
 
 def test_too_small_a_simulated_study_is_one_line(tmp_path, capsys):
