@@ -67,9 +67,10 @@ def test_simulate_run_and_summary(tmp_path, capsys):
 @pytest.mark.slow
 def test_demo_leaves_outputs(tmp_path, capsys):
     out = tmp_path / "demo"
-    # 90-s recordings: the smallest a 32-channel ICA runs on (its cost dominates)
+    # 90-s EEG: the shortest a 32-channel ICA runs on (its cost dominates);
+    # 100 volumes keep 2 minutes of BOLD after censoring
     command = ["-q", "demo", "--output", str(out), "--participants", "8"]
-    command += ["--n-jobs", "2", "--eeg-duration", "90", "--fmri-volumes", "60"]
+    command += ["--n-jobs", "2", "--eeg-duration", "90", "--fmri-volumes", "100"]
     assert main(command) == 0
     printed = capsys.readouterr().out
     assert str(out / "derivatives") in printed
